@@ -1,0 +1,72 @@
+# Gatehouse — everyday commands. Needs only Python >= 3.11 on the PATH.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install run serve db seed test test-pg test-browser test-all lint translations \
+        extract-messages update-translations check-migrations clean
+
+help:
+	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000"
+	@echo "make test          the test suite on SQLite (quick; no browser)"
+	@echo "make test-pg       the same suite on PostgreSQL ($(PG_TEST_URL))"
+	@echo "make test-browser  browser tests in Debian's Chromium (Playwright)"
+	@echo "make lint          ruff"
+	@echo "make update-translations / translations   extract + merge / compile the catalogues"
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python >= 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile --directory translations --statistics
+
+extract-messages: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg \
+	  --keywords _l --keywords lazy_gettext --keywords lazy_ngettext:1,2 --keywords lazy_pgettext:1c,2 \
+	  --add-comments TRANSLATORS: --no-wrap --sort-by-file --project Gatehouse \
+	  --output-file translations/messages.pot .
+
+update-translations: extract-messages
+	$(BIN)/pybabel update --input-file translations/messages.pot --output-dir translations --no-wrap --no-fuzzy-matching
+
+db: install
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) seed-demo
+
+run: translations seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+serve: translations db
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 wsgi:app
+
+test: translations
+	$(BIN)/pytest -m "not browser and not slow" -q
+
+test-pg: translations
+	TEST_DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -m "not browser" -q
+
+test-browser: translations
+	$(BIN)/pytest -m browser -q
+
+test-all: test test-pg test-browser
+
+lint: install
+	$(BIN)/ruff check portal tests wsgi.py
+
+check-migrations: install
+	$(FLASK) db check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	find translations -name '*.mo' -delete

@@ -1,0 +1,15 @@
+"""The signed-in user's own account: profile, notification preferences, sessions."""
+
+from flask import Blueprint
+from flask_login import login_required
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.before_request
+@login_required
+def require_sign_in():
+    return None
+
+
+from portal.account import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Accounts: estate members and user management, own profile, sign-in sessions, guard devices."""

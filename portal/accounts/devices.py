@@ -1,0 +1,113 @@
+"""Guard device binding: a guard account works on one gate device.
+
+The first gate request that carries a device id binds it to the guard's membership;
+the same id is then accepted, another id is refused (403) until an admin resets the
+binding, and an id already bound to another guard is refused (409). Requests without
+a device id are accepted. The gate pages (portal/gate/device.py) and the kiosk API
+share `check_device`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.accounts.service import require_admin
+from portal.domain import DomainError
+from portal.extensions import db
+from portal.models import Estate, Membership, Role, User, utcnow
+
+DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,99}$")
+
+
+class DeviceMismatch(DomainError):
+    code = "DEVICE_MISMATCH"
+    http_status = 403
+
+    def __init__(self):
+        super().__init__(_l("This guard account is assigned to a different device. Ask an admin to reset it."))
+
+
+class DeviceInUse(DomainError):
+    code = "DEVICE_IN_USE"
+    http_status = 409
+
+    def __init__(self):
+        super().__init__(_l("This device is assigned to another guard account. Ask an admin to reset that "
+                            "guard's device, or use another device."))
+
+
+def short_device(device_id: str | None) -> str:
+    return (device_id or "")[:8]
+
+
+def clean_device_id(raw: str | None) -> str | None:
+    """The device id sent by a gate client, or None when absent or malformed."""
+    value = (raw or "").strip()
+    return value if DEVICE_ID.match(value) else None
+
+
+def check_device(membership: Membership, device_id: str | None) -> bool:
+    """Accept, bind or refuse `device_id` for this guard membership.
+    Returns True when the device was bound just now; raises DeviceMismatch (403) or
+    DeviceInUse (409). A missing or malformed id is accepted without binding."""
+    device_id = clean_device_id(device_id)
+    if device_id is None or membership.bound_device_id == device_id:
+        return False
+    if membership.bound_device_id is not None:
+        raise DeviceMismatch()
+    taken = db.session.scalar(
+        sa.select(Membership.id).where(Membership.bound_device_id == device_id, Membership.id != membership.id)
+    )
+    if taken:
+        raise DeviceInUse()
+    try:
+        bound = db.session.execute(
+            sa.update(Membership)
+            .where(Membership.id == membership.id, Membership.bound_device_id.is_(None))
+            .values(bound_device_id=device_id, bound_at=utcnow())
+        ).rowcount
+    except IntegrityError as exc:  # the same device bound to another guard at the same moment
+        db.session.rollback()
+        raise DeviceInUse() from exc
+    if not bound:  # another request bound a device first: is it this one?
+        db.session.rollback()
+        db.session.refresh(membership)
+        if membership.bound_device_id == device_id:
+            return False
+        raise DeviceMismatch()
+    audit.record("guard.device_bound", membership, actor_id=membership.user_id,
+                 after={"device": short_device(device_id)})
+    db.session.commit()
+    return True
+
+
+def guard_membership(estate: Estate, user_id: int) -> Membership:
+    membership = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.estate_id == estate.id, Membership.user_id == user_id, Membership.role == Role.GUARD
+        )
+    )
+    if membership is None:
+        abort(404)
+    return membership
+
+
+def reset_device(actor: User, estate: Estate, user_id: int) -> Membership:
+    """Free the guard's device binding: the next device the guard uses is bound."""
+    require_admin(actor, estate)
+    membership = guard_membership(estate, user_id)
+    if membership.bound_device_id is None:
+        return membership
+    before = {"device": short_device(membership.bound_device_id),
+              "bound_at": membership.bound_at.isoformat() if membership.bound_at else None}
+    membership.bound_device_id = None
+    membership.bound_at = None
+    audit.record("guard.device_reset", membership, actor_id=actor.id, before=before, after={"device": None})
+    db.session.commit()
+    return membership

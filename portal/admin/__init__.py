@@ -1,0 +1,16 @@
+from portal.models import Role
+from portal.tenancy import estate_blueprint
+
+bp = estate_blueprint("admin", __name__, Role.ESTATE_ADMIN)
+
+from portal.admin import (  # noqa: E402,F401
+    approvals_views,
+    audit_views,
+    gate_views,
+    import_views,
+    invitations_views,
+    members_views,
+    people_views,
+    views,
+    visits_views,
+)

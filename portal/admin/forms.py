@@ -1,0 +1,41 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.labels import UNIT_TYPE_LABELS
+from portal.models import UnitType
+
+REQUIRED = _l("This field is required.")
+TOO_LONG = _l("Use at most %(max)d characters.")
+
+
+class UnitForm(FlaskForm):
+    number = StringField(_l("Unit number"), validators=[DataRequired(REQUIRED), Length(max=40, message=TOO_LONG)])
+    block = StringField(_l("Block"), validators=[Optional(), Length(max=40, message=TOO_LONG)])
+    floor = StringField(_l("Floor"), validators=[Optional(), Length(max=20, message=TOO_LONG)])
+    unit_type = SelectField(
+        _l("Type"), choices=[SelectChoice(t.value, label) for t, label in UNIT_TYPE_LABELS.items()],
+        default=UnitType.APARTMENT.value,
+    )
+    bedrooms = IntegerField(
+        _l("Bedrooms"), validators=[Optional(), NumberRange(0, 50, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+    bathrooms = IntegerField(
+        _l("Bathrooms"), validators=[Optional(), NumberRange(0, 50, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+    area_sqm = DecimalField(
+        _l("Area (m²)"), places=2,
+        validators=[Optional(), NumberRange(0, 100000, _l("Enter a number from %(min)s to %(max)s."))],
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000, message=TOO_LONG)])
+
+    def data_for_service(self):
+        from portal.units.service import UnitData
+
+        return UnitData(
+            number=self.number.data, block=(self.block.data or "").strip(), floor=(self.floor.data or "").strip(),
+            unit_type=UnitType(self.unit_type.data), bedrooms=self.bedrooms.data, bathrooms=self.bathrooms.data,
+            area_sqm=self.area_sqm.data, notes=(self.notes.data or "").strip(),
+        )

@@ -1,0 +1,1 @@
+"""The audit log: browse and export (estate admins: their estate; enterprise admins: all)."""

@@ -1,0 +1,22 @@
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Create (or bring up to date) the demo estates and accounts."""
+        from portal.demo import seed_demo
+
+        accounts = seed_demo()
+        click.echo("Demo data ready. Every password is demo1234.\n")
+        width = max(len(a[0]) for a in accounts)
+        for login, role, where in accounts:
+            click.echo(f"  {login.ljust(width)}  {role:<18} {where}")
+
+    @app.cli.command("expire-approvals")
+    def expire_approvals_command():
+        """Mark sign-up requests left undecided for 30 days as EXPIRED (and tell the applicants)."""
+        from portal.onboarding.service import expire_due
+
+        click.echo(f"Expired sign-up requests: {expire_due()}")

@@ -1,0 +1,75 @@
+"""Configuration read from environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - refused in production
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment() -> dict:
+    """Every setting the portal reads, each from an environment variable."""
+    env = os.environ.get("GATEHOUSE_ENV", "development").lower()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'gatehouse.db'}"
+    redis_url = os.environ.get("REDIS_URL") or None
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # DEV mode: one-time codes shown on screen, mail and SMS kept in the outbox page.
+        "DEV_MODE": _bool("GATEHOUSE_DEV_MODE", env != "production"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "gatehouse",
+        "AUTH_RATE_LIMIT": os.environ.get("AUTH_RATE_LIMIT", "5 per minute"),
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * _int("REMEMBER_DAYS", 30),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Uploads (CSV imports cap themselves lower); larger requests get a translated 413.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": ["en", "es"],
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "OTP_TTL_SECONDS": 300,
+        "OTP_MAX_ATTEMPTS": 5,
+        "PASSWORD_RESET_TTL_SECONDS": 3600,
+    }
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete."""
+
+
+def check(config: dict) -> None:
+    """Refuse to start in production with development settings."""
+    if config.get("ENV_NAME") == "production":
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set to a secret value in production.")
+        if config.get("DEV_MODE"):
+            raise ConfigError("GATEHOUSE_DEV_MODE cannot be on in production.")

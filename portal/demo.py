@@ -1,0 +1,293 @@
+"""Demo data: two estates and an account for every role. Idempotent."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal.auth.service import hash_password
+from portal.extensions import db
+from portal.models import (
+    AccessCard,
+    AccessCardStatus,
+    Approval,
+    ApprovalStatus,
+    Ban,
+    BanScope,
+    Estate,
+    EstateStatus,
+    GateEvent,
+    GateEventType,
+    GateMethod,
+    Membership,
+    PassType,
+    PlatformRole,
+    Resident,
+    ResidentType,
+    Role,
+    Unit,
+    UnitType,
+    User,
+    UserStatus,
+    Vehicle,
+    Visit,
+    VisitGuest,
+    VisitStatus,
+    utcnow,
+)
+
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - published demo password
+
+NG_FIRST = ["Adaeze", "Babatunde", "Chidi", "Damilola", "Emeka", "Funmilayo", "Gbenga", "Halima",
+            "Ifeoma", "Jide", "Kemi", "Lanre", "Musa", "Ngozi", "Olu", "Patience", "Segun",
+            "Tolu", "Uche", "Yetunde", "Zainab", "Bolaji", "Chiamaka", "Obinna"]
+NG_LAST = ["Adeyemi", "Okafor", "Balogun", "Eze", "Ibrahim", "Nwosu", "Olawale", "Bello",
+           "Okonkwo", "Adebayo", "Chukwu", "Danjuma", "Ogunleye", "Uzor", "Afolabi", "Ekwueme"]
+GT_FIRST = ["María", "José", "Ana", "Luis", "Carmen", "Jorge", "Lucía", "Carlos", "Sofía", "Diego"]
+GT_LAST = ["García", "López", "Pérez", "Morales", "Hernández", "Castillo", "Ramírez", "Méndez"]
+
+
+def _user(email: str, full_name: str, *, phone: str | None = None, language: str | None = None,
+          platform_role: PlatformRole | None = None, password_hash: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, full_name=full_name, phone=phone, preferred_language=language,
+                    platform_role=platform_role, password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def _estate(slug: str, **fields) -> Estate:
+    estate = db.session.scalar(sa.select(Estate).where(Estate.slug == slug))
+    if estate is None:
+        estate = Estate(slug=slug, status=EstateStatus.ACTIVE, **fields)
+        db.session.add(estate)
+        db.session.flush()
+    return estate
+
+
+def _member(user: User, estate: Estate, role: Role, supervisor: bool = False) -> None:
+    exists = db.session.scalar(
+        sa.select(Membership.id).where(
+            Membership.user_id == user.id, Membership.estate_id == estate.id, Membership.role == role
+        )
+    )
+    if exists is None:
+        db.session.add(Membership(user=user, estate=estate, role=role, is_supervisor=supervisor))
+
+
+def _units(estate: Estate, numbers: list[tuple[str, str, str, str]]) -> dict[str, Unit]:
+    existing = {u.number: u for u in db.session.scalars(sa.select(Unit).where(Unit.estate_id == estate.id))}
+    for number, block, floor, unit_type in numbers:
+        if number not in existing:
+            unit = Unit(estate_id=estate.id, number=number, block=block, floor=floor, unit_type=unit_type)
+            db.session.add(unit)
+            existing[number] = unit
+    db.session.flush()
+    return existing
+
+
+def _resident(estate: Estate, unit: Unit, full_name: str, rtype: ResidentType, *,
+              user: User | None = None, phone: str | None = None, email: str | None = None,
+              moved_in: date | None = None) -> None:
+    if user is not None:
+        exists = db.session.scalar(sa.select(Resident.id).where(
+            Resident.estate_id == estate.id, Resident.user_id == user.id, Resident.unit_id == unit.id))
+    else:
+        exists = db.session.scalar(sa.select(Resident.id).where(
+            Resident.estate_id == estate.id, Resident.unit_id == unit.id, Resident.full_name == full_name))
+    if exists is None:
+        db.session.add(Resident(estate_id=estate.id, unit_id=unit.id, user_id=user.id if user else None,
+                                full_name=full_name, phone=phone, email=email, resident_type=rtype,
+                                move_in_date=moved_in))
+
+
+def _vehicle(estate: Estate, unit: Unit, plate: str, make: str, model: str, colour: str) -> None:
+    plate = plate.replace(" ", "").replace("-", "").upper()
+    exists = db.session.scalar(sa.select(Vehicle.id).where(Vehicle.estate_id == estate.id, Vehicle.plate == plate))
+    if exists is None:
+        db.session.add(Vehicle(estate_id=estate.id, unit_id=unit.id, plate=plate, make=make, model=model,
+                               colour=colour))
+
+
+def _card(estate: Estate, unit: Unit, number: str | None, status: AccessCardStatus) -> None:
+    stmt = sa.select(AccessCard.id).where(AccessCard.estate_id == estate.id, AccessCard.unit_id == unit.id)
+    stmt = stmt.where(AccessCard.card_number == number) if number else stmt.where(AccessCard.card_number.is_(None))
+    if db.session.scalar(stmt) is None:
+        db.session.add(AccessCard(estate_id=estate.id, unit_id=unit.id, card_number=number, status=status,
+                                  issued_at=utcnow() if status == AccessCardStatus.ISSUED else None))
+
+
+def _sign_up(estate: Estate, unit: Unit, email: str, full_name: str, phone: str, days_ago: int,
+             status: ApprovalStatus, password_hash: str) -> None:
+    """A resident's join request as the public join page makes it."""
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        return
+    user = User(email=email, full_name=full_name, phone=phone, password_hash=password_hash,
+                status=UserStatus.PENDING if status == ApprovalStatus.PENDING else UserStatus.DISABLED)
+    db.session.add(user)
+    db.session.flush()
+    created = utcnow() - timedelta(days=days_ago)
+    db.session.add(Approval(estate_id=estate.id, user_id=user.id, unit_id=unit.id,
+                            resident_type=ResidentType.TENANT, emergency_contact_name="Mama " + full_name.split()[-1],
+                            emergency_contact_phone="+2348000009999", status=status, created_at=created,
+                            expires_at=created + timedelta(days=30)))
+
+
+DEMO_VISITS = [
+    # code, pass type, visitor, phone, starts (hours from now), ends (hours from now), status, max entries
+    ("DEMSNG22", PassType.SINGLE_USE, "Chinedu Okeke", "+2348091110001", -1, 6, VisitStatus.ACTIVE, 1),
+    ("DEMRCE88", PassType.SINGLE_USE, "Halima Sani", "+2348091110002", -1, 6, VisitStatus.ACTIVE, 1),
+    ("DEMMNY33", PassType.MULTI_ENTRY, "Femi Adeyemi", "+2348091110003", -1, 24, VisitStatus.ACTIVE, 3),
+    ("DEMXPD44", PassType.SINGLE_USE, "Bola Expired", "+2348091110004", -30, -20, VisitStatus.ACTIVE, 1),
+    ("DEMFTR77", PassType.SINGLE_USE, "Kunle Future", "+2348091110005", 24, 30, VisitStatus.ACTIVE, 1),
+    ("DEMRVK66", PassType.SINGLE_USE, "Rita Revoked", "+2348091110006", -1, 6, VisitStatus.REVOKED, 1),
+    ("DEMBAN55", PassType.SINGLE_USE, "Banned Visitor", "+2348099999999", -1, 6, VisitStatus.ACTIVE, 1),
+]
+BANNED_PHONE = "+2348099999999"
+
+
+def _demo_visit(estate: Estate, unit: Unit, host: User, code: str, pass_type: PassType, name: str, phone: str,
+                starts: datetime, ends: datetime, status: VisitStatus, max_entries: int | None,
+                inside: bool = False, used: int = 0) -> Visit:
+    """Create the visit with this code, or put it back as described (windows move with the clock)."""
+    visit = db.session.scalar(sa.select(Visit).where(Visit.estate_id == estate.id, Visit.visitor_code == code))
+    if visit is None:
+        visit = Visit(estate_id=estate.id, visitor_code=code, qr_token=secrets.token_urlsafe(24))
+        db.session.add(visit)
+        visit.visitors = [VisitGuest(estate_id=estate.id, full_name=name, phone=phone)]
+    visit.unit_id, visit.host_user_id, visit.created_by_id = unit.id, host.id, host.id
+    visit.pass_type, visit.status, visit.purpose = pass_type, status, "Visit"
+    visit.valid_from, visit.valid_until, visit.max_entries = starts, ends, max_entries
+    visit.entries_used, visit.people_inside = used, inside
+    visit.revoked_at = utcnow() if status == VisitStatus.REVOKED else None
+    return visit
+
+
+def _seed_visits(gp: Estate, units: dict[str, Unit], host: User, guard: User, rng: random.Random) -> None:
+    now = utcnow().replace(microsecond=0)
+    for code, pass_type, name, phone, start_h, end_h, status, max_entries in DEMO_VISITS:
+        _demo_visit(gp, units["A12"], host, code, pass_type, name, phone, now + timedelta(hours=start_h),
+                    now + timedelta(hours=end_h), status, max_entries)
+    if db.session.scalar(sa.select(Ban.id).where(Ban.estate_id == gp.id, Ban.phone == BANNED_PHONE)) is None:
+        db.session.add(Ban(estate_id=gp.id, phone=BANNED_PHONE, scope=BanScope.ESTATE, severity="HIGH",
+                           reason="Caught stealing from a parked car", created_by_id=guard.id))
+    # A few people inside now, and two weeks of history at the main gate.
+    db.session.flush()
+    if db.session.scalar(sa.select(sa.func.count()).select_from(GateEvent).where(GateEvent.estate_id == gp.id)):
+        return
+    hosts = [u for n, u in sorted(units.items()) if n.startswith(("B", "C"))][:12]
+    for n in range(36):
+        inside = n < 3
+        entered = now - (timedelta(minutes=20 + 25 * n) if inside else timedelta(days=1 + n % 14, hours=rng.randint(0, 8)))
+        name = f"{rng.choice(NG_FIRST)} {rng.choice(NG_LAST)}"
+        visit = _demo_visit(gp, hosts[n % len(hosts)], host, f"HIS{n:05d}", PassType.SINGLE_USE, name,
+                            f"+23480922{n:05d}", entered - timedelta(hours=1), entered + timedelta(hours=6),
+                            VisitStatus.ACTIVE, 1, inside=inside, used=1)
+        db.session.flush()
+        db.session.add(GateEvent(estate_id=gp.id, visit_id=visit.id, guard_user_id=guard.id, gate="Main gate",
+                                 event_type=GateEventType.ENTRY, method=GateMethod.CODE, occurred_at=entered))
+        if not inside:
+            db.session.add(GateEvent(estate_id=gp.id, visit_id=visit.id, guard_user_id=guard.id, gate="Main gate",
+                                     event_type=GateEventType.EXIT, method=GateMethod.CODE,
+                                     occurred_at=entered + timedelta(hours=rng.randint(1, 4))))
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    rng = random.Random(20261123)
+    pw = hash_password(DEMO_PASSWORD)
+    today = date.today()
+
+    enterprise = _user("enterprise@demo.test", "Ada Enterprise", platform_role=PlatformRole.ENTERPRISE_ADMIN,
+                       password_hash=pw)
+
+    # GreenPark Estate, Lagos
+    gp = _estate("greenpark", name="GreenPark Estate", address="12 Admiralty Way, Lekki Phase 1",
+                 city="Lagos", country="NG", timezone="Africa/Lagos", currency="NGN",
+                 default_language="en", brand_color="#1e6b52")
+    gp_admin = _user("admin@greenpark.test", "Bisi Adewale", phone="+2348000000101", password_hash=pw)
+    gp_guard = _user("guard@greenpark.test", "Sule Garba", phone="+2348000000201", password_hash=pw)
+    gp_res = _user("resident@greenpark.test", "Tunde Bakare", phone="+2348000000301", password_hash=pw)
+    _member(gp_admin, gp, Role.ESTATE_ADMIN)
+    _member(gp_guard, gp, Role.GUARD)
+    _member(gp_res, gp, Role.RESIDENT)
+    gp_sup = _user("supervisor@greenpark.test", "Ngozi Eze", phone="+2348000000202", password_hash=pw)
+    _member(gp_sup, gp, Role.GUARD, supervisor=True)
+    gp.join_code = gp.join_code or "GRNPRK"
+
+    blocks = "ABCD"
+    numbers = [(f"{b}{n}", b, str((n - 1) // 4 + 1), UnitType.APARTMENT if n % 3 else UnitType.TERRACE)
+               for b in blocks for n in range(1, 13)]
+    gp_units = _units(gp, numbers)  # 48 units; A12 among them
+    _resident(gp, gp_units["A12"], gp_res.full_name, ResidentType.OWNER, user=gp_res, phone=gp_res.phone,
+              email=gp_res.email, moved_in=today - timedelta(days=900))
+    db.session.flush()
+    for r in gp_units["A12"].residents:
+        if r.user_id == gp_res.id and not r.emergency_contact_name:
+            r.emergency_contact_name, r.emergency_contact_phone = "Funke Bakare", "+2348000000399"
+    _vehicle(gp, gp_units["A12"], "LND 452 KJ", "Toyota", "Camry", "Silver")
+    _vehicle(gp, gp_units["A12"], "EKY 118 AA", "Honda", "CR-V", "Black")
+    _card(gp, gp_units["A12"], "GP-0001", AccessCardStatus.ISSUED)
+    _card(gp, gp_units["A12"], "GP-0002", AccessCardStatus.ISSUED)
+    _card(gp, gp_units["A12"], None, AccessCardStatus.REQUESTED)
+    _resident(gp, gp_units["A12"], "Kemi Bakare", ResidentType.FAMILY, moved_in=today - timedelta(days=900))
+    _resident(gp, gp_units["A12"], "Grace Udo", ResidentType.STAFF, phone="+2348000000302",
+              moved_in=today - timedelta(days=200))
+    # 60+ more residents spread over the other units, a few units left vacant.
+    occupied = [u for n, u in sorted(gp_units.items()) if n != "A12" and not n.endswith(("11", "7"))]
+    for i, unit in enumerate(occupied):
+        head = f"{rng.choice(NG_FIRST)} {rng.choice(NG_LAST)}"
+        _resident(gp, unit, head, ResidentType.OWNER if i % 3 else ResidentType.TENANT,
+                  phone=f"+23480100{i:05d}", moved_in=today - timedelta(days=rng.randint(30, 2000)))
+        if i % 2 == 0:
+            _resident(gp, unit, f"{rng.choice(NG_FIRST)} {head.split()[1]}", ResidentType.FAMILY,
+                      moved_in=today - timedelta(days=rng.randint(30, 2000)))
+        if i % 3 == 0:
+            make, model = rng.choice([("Toyota", "Corolla"), ("Lexus", "RX 350"), ("Kia", "Rio"), ("Honda", "Accord")])
+            _vehicle(gp, unit, f"LSD {100 + i} {rng.choice(['AB', 'KJ', 'XY'])}", make, model,
+                     rng.choice(["White", "Black", "Grey", "Blue"]))
+
+    # Join requests: five waiting for the admin, one that expired unanswered.
+    sign_ups = [("B5", "amaka.obi", "Amaka Obi", 2), ("C3", "yusuf.bello", "Yusuf Bello", 5),
+                ("D9", "tope.alade", "Tope Alade", 9), ("C7", "ifeanyi.nnaji", "Ifeanyi Nnaji", 12),
+                ("D11", "sade.lawal", "Sade Lawal", 20)]
+    for n, (unit_no, handle, name, days) in enumerate(sign_ups):
+        _sign_up(gp, gp_units[unit_no], f"{handle}@example.test", name, f"+23480555000{n:02d}", days,
+                 ApprovalStatus.PENDING, pw)
+    _sign_up(gp, gp_units["B11"], "late.comer@example.test", "Late Comer", "+2348055500099", 45,
+             ApprovalStatus.EXPIRED, pw)
+
+    _seed_visits(gp, gp_units, gp_res, gp_guard, random.Random(5))
+
+    # Residencial Las Flores, Guatemala City
+    lf = _estate("lasflores", name="Residencial Las Flores", address="Km 14.5 Carretera a El Salvador",
+                 city="Ciudad de Guatemala", country="GT", timezone="America/Guatemala", currency="GTQ",
+                 default_language="es", brand_color="#8a3b8f")
+    lf_admin = _user("admin@lasflores.test", "Mariela Castillo", phone="+50255550101", password_hash=pw)
+    lf_res = _user("resident@lasflores.test", "Andrés Morales", phone="+50255550301", password_hash=pw)
+    _member(lf_admin, lf, Role.ESTATE_ADMIN)
+    _member(lf_res, lf, Role.RESIDENT)
+    lf.join_code = lf.join_code or "FLORES"
+    lf_units = _units(lf, [(f"Casa {n}", "", "", UnitType.HOUSE) for n in range(1, 21)])
+    _resident(lf, lf_units["Casa 7"], lf_res.full_name, ResidentType.OWNER, user=lf_res, phone=lf_res.phone,
+              email=lf_res.email, moved_in=today - timedelta(days=600))
+    for n in range(1, 21):
+        if n in (7, 13):
+            continue
+        _resident(lf, lf_units[f"Casa {n}"], f"{rng.choice(GT_FIRST)} {rng.choice(GT_LAST)}",
+                  ResidentType.OWNER, phone=f"+5025556{n:04d}", moved_in=today - timedelta(days=rng.randint(30, 2000)))
+
+    db.session.commit()
+    return [
+        (enterprise.email, "Enterprise admin", "/enterprise"),
+        (gp_admin.email, "Estate admin", "/e/greenpark/admin"),
+        (gp_guard.email, "Guard", f"/e/greenpark/gate (phone {gp_guard.phone})"),
+        (gp_res.email, "Resident", f"/e/greenpark/home (phone {gp_res.phone}, unit A12)"),
+        (gp_sup.email, "Guard supervisor", f"/e/greenpark/gate (phone {gp_sup.phone})"),
+        (lf_admin.email, "Estate admin", "/e/lasflores/admin"),
+        (lf_res.email, "Resident", "/e/lasflores/home"),
+    ]

@@ -1,0 +1,402 @@
+"""The gate: find a pass, judge it, record entries and exits, inside-now, and the
+supervisor's list of active passes with revoke.
+
+Validity rules live in portal/visits/rules.py and bans in portal/visits/bans.py; this
+module only applies them. Entries are decided in the database: one conditional UPDATE
+inside the transaction admits (rowcount 1) or not (rowcount 0), backed by the
+visit's CHECK constraint (entries_used <= max_entries). Every scan, admitted or
+denied, writes a GateEvent; entries and exits also write an audit record."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal import audit
+from portal.accounts.service import wants_notification
+from portal.extensions import db
+from portal.integrations import messaging
+from portal.models import (
+    Ban,
+    Estate,
+    GateEvent,
+    GateEventType,
+    GateMethod,
+    Unit,
+    User,
+    Visit,
+    VisitGuest,
+    VisitStatus,
+    utcnow,
+)
+from portal.visits.bans import active_ban
+from portal.visits.rules import REFUSAL_MESSAGES, Refusal, entry_refusal, exit_refusal
+
+DEFAULT_GATE = "Main gate"
+
+
+def normalise_code(raw: str | None) -> str:
+    """A typed visitor code: case-insensitive, spaces and dashes ignored."""
+    return re.sub(r"[\s\-_.]", "", raw or "").upper()
+
+
+@dataclass
+class Decision:
+    """The answer shown to the guard (and given to the kiosk API)."""
+
+    visit: Visit | None
+    refusal: Refusal | None = None
+    ban: Ban | None = None
+    event: GateEvent | None = None
+    duplicate: bool = False  # the same client_event_id was recorded before
+    action: str = "ENTRY"  # what was asked: ENTRY or EXIT
+
+    @property
+    def admitted(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def message(self):
+        return REFUSAL_MESSAGES[self.refusal] if self.refusal else None
+
+
+@dataclass
+class GateContext:
+    """Where and how a scan happened."""
+
+    gate: str = DEFAULT_GATE
+    device_id: str | None = None
+    method: GateMethod = GateMethod.CODE
+    client_event_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _visit_query():
+    return sa.select(Visit).options(
+        selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host)
+    )
+
+
+def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = None) -> Decision:
+    """The pass of this estate with this QR token or visitor code. A QR token of another
+    estate is WRONG_ESTATE; anything else unknown is NOT_FOUND (codes are per estate,
+    so another estate's code is simply not found)."""
+    if qr_token:
+        visit = db.session.scalar(_visit_query().where(Visit.qr_token == qr_token, Visit.estate_id == estate.id))
+        if visit is not None:
+            return Decision(visit)
+        elsewhere = db.session.scalar(sa.select(Visit.id).where(Visit.qr_token == qr_token))
+        return Decision(None, Refusal.WRONG_ESTATE if elsewhere is not None else Refusal.NOT_FOUND)
+    normalised = normalise_code(code)
+    if len(normalised) == 8:
+        visit = db.session.scalar(
+            _visit_query().where(Visit.visitor_code == normalised, Visit.estate_id == estate.id)
+        )
+        if visit is not None:
+            return Decision(visit)
+    return Decision(None, Refusal.NOT_FOUND)
+
+
+def get_visit(estate: Estate, visit_id: int) -> Visit:
+    """A visit of this estate with its visitors, unit and host, or 404."""
+    visit = db.session.scalar(_visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+    if visit is None:
+        abort(404)
+    return visit
+
+
+def check(estate: Estate, visit: Visit, now: datetime) -> Decision:
+    """Whether `visit` may enter at `now`: the pass rules, then the bans on its visitors'
+    phones (estate-wide, and the host's personal bans). Writes nothing."""
+    refusal = entry_refusal(visit, now, estate.timezone)
+    if refusal is not None:
+        return Decision(visit, refusal)
+    ban = active_ban(estate, [g.phone for g in visit.visitors], visit.host_user_id, now)
+    if ban is not None:
+        return Decision(visit, Refusal.VISITOR_BANNED, ban=ban)
+    return Decision(visit)
+
+
+def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
+           ctx: GateContext, now: datetime, reason: Refusal | None = None) -> GateEvent:
+    event = GateEvent(
+        estate_id=estate.id, visit_id=visit.id if visit is not None else None,
+        guard_user_id=actor.id if actor is not None else None, event_type=event_type, method=ctx.method,
+        reason=reason.value if reason else None, gate=(ctx.gate or DEFAULT_GATE)[:60],
+        device_id=(ctx.device_id or None) and ctx.device_id[:100], occurred_at=now,
+        client_event_id=ctx.client_event_id,
+    )
+    db.session.add(event)
+    return event
+
+
+def _duplicate(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
+    if not ctx.client_event_id:
+        return None
+    event = db.session.scalar(
+        sa.select(GateEvent).where(GateEvent.estate_id == estate.id,
+                                   GateEvent.client_event_id == ctx.client_event_id)
+    )
+    if event is None:
+        return None
+    visit = get_visit(estate, event.visit_id) if event.visit_id else None
+    refusal = Refusal(event.reason) if event.reason in Refusal.__members__ else None
+    return Decision(visit, refusal, event=event, duplicate=True, action=action)
+
+
+def _commit(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
+    """Commit; a duplicate client_event_id (two syncs at once) returns the first one's decision."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        duplicate = _duplicate(estate, ctx, action)
+        if duplicate is None:
+            raise
+        return duplicate
+    return None
+
+
+def deny(actor: User | None, estate: Estate, decision: Decision, ctx: GateContext, now: datetime) -> Decision:
+    """Record a refused scan (a DENIED GateEvent) and return the decision. NOT_FOUND
+    writes nothing: there is no pass to speak of."""
+    if decision.refusal is None or decision.refusal == Refusal.NOT_FOUND:
+        return decision
+    decision.event = _event(actor, estate, decision.visit, GateEventType.DENIED, ctx, now, decision.refusal)
+    return _commit(estate, ctx, decision.action) or decision
+
+
+def scan(actor: User | None, estate: Estate, ctx: GateContext, now: datetime, *, qr_token: str | None = None,
+         code: str | None = None, visit_id: int | None = None) -> Decision:
+    """A guard looks a pass up (QR, typed code, or a search result): the decision to
+    show. A refusal is recorded at once as a DENIED event; an admissible pass is only
+    recorded when the guard taps "Record entry" (admit)."""
+    if visit_id is not None:
+        decision = Decision(get_visit(estate, visit_id))
+    else:
+        decision = find_pass(estate, qr_token=qr_token, code=code)
+    if decision.visit is None:
+        return deny(actor, estate, decision, ctx, now)
+    decision = check(estate, decision.visit, now)
+    if decision.refusal is not None:
+        return deny(actor, estate, decision, ctx, now)
+    return decision
+
+
+def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
+    """Tell the host their visitor arrived, by email/SMS as they chose, in their language."""
+    host = visit.host
+    if host is None:
+        return
+    names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
+    local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
+    with force_locale(host.preferred_language or estate.default_language):
+        if names:
+            body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
+                      visitor=names, estate=estate.name, unit=visit.unit.number, time=local)
+        else:
+            body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
+                      estate=estate.name, unit=visit.unit.number, time=local)
+        if host.email and wants_notification(host, "visitor_arrived", "email"):
+            messaging.send_email(host.email, str(_l("Your visitor has arrived")), str(body))
+        if host.phone and wants_notification(host, "visitor_arrived", "sms"):
+            messaging.send_sms(host.phone, str(body))
+
+
+def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
+    """Record an entry, race-safe: the rules and bans are checked, then ONE conditional
+    UPDATE takes the entry; if another gate took it first, rowcount is 0 and this scan
+    is denied with the reason the pass now gives. Returns the decision with its event."""
+    duplicate = _duplicate(estate, ctx, "ENTRY")
+    if duplicate is not None:
+        return duplicate
+    decision = check(estate, visit, now)
+    if decision.refusal is not None:
+        return deny(actor, estate, decision, ctx, now)
+    taken = db.session.execute(
+        sa.update(Visit)
+        .where(
+            Visit.id == visit.id, Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE,
+            Visit.people_inside.is_(False),
+            sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries),
+            Visit.valid_from <= now, Visit.valid_until > now,
+        )
+        .values(entries_used=Visit.entries_used + 1, people_inside=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        db.session.refresh(visit)
+        refusal = entry_refusal(visit, now, estate.timezone) or Refusal.ALREADY_INSIDE
+        return deny(actor, estate, Decision(visit, refusal), ctx, now)
+    db.session.refresh(visit)
+    event = _event(actor, estate, visit, GateEventType.ENTRY, ctx, now)
+    db.session.flush()
+    audit.record("visit.entered", visit, actor_id=actor.id if actor else None,
+                 after={"entries_used": visit.entries_used, "gate": event.gate, "method": ctx.method.value,
+                        "event_id": event.id})
+    _host_notice(estate, visit, now)
+    return _commit(estate, ctx, "ENTRY") or Decision(visit, event=event)
+
+
+def let_out(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
+    """Record an exit: needs an open entry (people_inside true → false, decided in the database)."""
+    duplicate = _duplicate(estate, ctx, "EXIT")
+    if duplicate is not None:
+        return duplicate
+    refusal = exit_refusal(visit)
+    out = 0
+    if refusal is None:
+        out = db.session.execute(
+            sa.update(Visit)
+            .where(Visit.id == visit.id, Visit.estate_id == estate.id, Visit.people_inside.is_(True))
+            .values(people_inside=False)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if out != 1:
+        return deny(actor, estate, Decision(visit, Refusal.NOT_INSIDE, action="EXIT"), ctx, now)
+    db.session.refresh(visit)
+    event = _event(actor, estate, visit, GateEventType.EXIT, ctx, now)
+    db.session.flush()
+    audit.record("visit.exited", visit, actor_id=actor.id if actor else None,
+                 after={"gate": event.gate, "method": ctx.method.value, "event_id": event.id})
+    return _commit(estate, ctx, "EXIT") or Decision(visit, event=event, action="EXIT")
+
+
+# --- search among today's passes --------------------------------------------------------
+
+
+def _today_bounds(estate: Estate, now: datetime) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(estate.timezone)
+    local = now.astimezone(zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(ZoneInfo("UTC")), (start + timedelta(days=1)).astimezone(ZoneInfo("UTC"))
+
+
+def search_passes(estate: Estate, query: str, now: datetime, page: int = 1, per_page: int = 10) -> Pagination:
+    """Active passes whose window touches today (estate time), or whose visitors are
+    inside, matching a visitor's name, phone or plate, or the host's unit."""
+    start, end = _today_bounds(estate, now)
+    stmt = (
+        _visit_query()
+        .where(Visit.estate_id == estate.id)
+        .where(sa.or_(Visit.people_inside.is_(True),
+                      sa.and_(Visit.status == VisitStatus.ACTIVE, Visit.valid_from < end, Visit.valid_until > start)))
+    )
+    query = query.strip()
+    if query:
+        like = f"%{query.lower()}%"
+        digits = re.sub(r"\D", "", query).lstrip("0")
+        plate = re.sub(r"[\s\-]", "", query).upper()
+        guest = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{plate}%")]
+        if len(digits) >= 3:
+            guest.append(VisitGuest.phone.like(f"%{digits}%"))
+        matches = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
+        units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == query.lower())
+        stmt = stmt.where(sa.or_(Visit.id.in_(matches), Visit.unit_id.in_(units)))
+    stmt = stmt.order_by(Visit.valid_from, Visit.id)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=50)
+
+
+# --- inside now (the evacuation roll) ----------------------------------------------------
+
+
+@dataclass
+class InsideRow:
+    visit: Visit
+    entered_at: datetime | None
+
+
+def inside_now(estate: Estate, page: int = 1, per_page: int = 25) -> Pagination:
+    """Everyone inside, longest-inside first, with the time of their latest entry, host
+    and unit (a constant number of queries)."""
+    entered = (
+        sa.select(sa.func.max(GateEvent.occurred_at))
+        .where(GateEvent.visit_id == Visit.id, GateEvent.estate_id == estate.id,
+               GateEvent.event_type == GateEventType.ENTRY)
+        .correlate(Visit)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(Visit, entered.label("entered_at"))
+        .options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
+        .where(Visit.estate_id == estate.id, Visit.people_inside.is_(True))
+        .order_by(entered.asc().nulls_first(), Visit.id)
+    )
+    total = db.session.scalar(
+        sa.select(sa.func.count(Visit.id)).where(Visit.estate_id == estate.id, Visit.people_inside.is_(True))
+    ) or 0
+    per_page = max(1, min(per_page, 500))
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return _Page([InsideRow(visit, when) for visit, when in rows], page, per_page, total)
+
+
+class _Page:
+    """The bits of Pagination the pager macro reads, for a hand-made page."""
+
+    def __init__(self, items: list, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = max(1, -(-total // per_page))
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+
+# --- active passes and revoke (admins and guard supervisors) ---------------------------------
+
+
+@dataclass(frozen=True)
+class PassFilters:
+    q: str = ""
+
+
+def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page: int = 1,
+                       per_page: int = 25) -> Pagination:
+    """The estate's active passes not yet expired, soonest first (constant queries)."""
+    stmt = _visit_query().where(Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE,
+                                Visit.valid_until > now)
+    q = filters.q.strip()
+    if q:
+        like = f"%{q.lower()}%"
+        code = normalise_code(q)
+        guest = sa.select(VisitGuest.visit_id).where(
+            VisitGuest.estate_id == estate.id,
+            sa.or_(sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.phone.like(f"%{q.replace(' ', '')}%"),
+                   VisitGuest.plate.like(f"%{code}%")),
+        )
+        units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == q.lower())
+        stmt = stmt.where(sa.or_(Visit.visitor_code == code, Visit.id.in_(guest), Visit.unit_id.in_(units)))
+    stmt = stmt.order_by(Visit.valid_from, Visit.id)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+ALREADY_ENDED = _l("This pass is no longer active.")
+
+
+def revoke_visit(actor: User, estate: Estate, visit_id: int) -> tuple[Visit, bool]:
+    """Revoke an active pass (status REVOKED, effective at the next scan). Returns the
+    visit and whether this call revoked it (False: it was not active any more)."""
+    visit = get_visit(estate, visit_id)
+    now = utcnow()
+    done = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.id == visit.id, Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE)
+        .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done:
+        db.session.refresh(visit)
+        audit.record("visit.revoked", visit, actor_id=actor.id, before={"status": VisitStatus.ACTIVE.value},
+                     after={"status": VisitStatus.REVOKED.value, "revoked_at": now.isoformat()})
+    db.session.commit()
+    return visit, bool(done)

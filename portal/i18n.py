@@ -1,0 +1,94 @@
+"""Language, time zone, and locale-aware formatting of dates, numbers and money."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError, dates, numbers
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+
+from portal.extensions import babel
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+def supported_languages() -> list[str]:
+    return current_app.config["LANGUAGES"]
+
+
+def select_locale() -> str:
+    """User's preference, else the choice made with the switcher, else the estate's
+    default, else the browser's Accept-Language."""
+    languages = supported_languages()
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.preferred_language in languages:
+        return current_user.preferred_language
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    estate = g.get("estate")
+    if estate is not None and estate.default_language in languages:
+        return estate.default_language
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def select_timezone() -> str:
+    estate = g.get("estate") if has_request_context() else None
+    return estate.timezone if estate is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@lru_cache(maxsize=64)
+def _regional(language: str, country: str | None) -> Locale:
+    if country:
+        try:
+            return Locale.parse(f"{language}_{country}")
+        except (UnknownLocaleError, ValueError):
+            pass
+    return Locale.parse(language)
+
+
+def formatting_locale() -> Locale:
+    """The language in the estate's region (es_GT, en_NG) for numbers, money, dates."""
+    estate = g.get("estate") if has_request_context() else None
+    return _regional(str(get_locale()), estate.country if estate is not None else None)
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """Integer minor units (kobo, centavos) formatted for the current locale."""
+    digits = numbers.get_currency_precision(currency)
+    return numbers.format_currency(Decimal(amount_minor).scaleb(-digits), currency, locale=formatting_locale())
+
+
+def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return dates.format_datetime(value, fmt, tzinfo=get_timezone(), locale=formatting_locale())
+
+
+def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(get_timezone()).date()
+    return dates.format_date(value, fmt, locale=formatting_locale())
+
+
+def number_filter(value: int | float | Decimal) -> str:
+    return numbers.format_decimal(value, locale=formatting_locale())
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters.update(
+        money=money, datetime=datetime_filter, date=date_filter, number=number_filter
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+    @app.context_processor
+    def language_context() -> dict:
+        return {"current_locale": str(get_locale()), "language_names": LANGUAGE_NAMES}

@@ -1,0 +1,112 @@
+"""Translated labels for the enum values a user sees."""
+
+from flask_babel import lazy_gettext as _l
+
+from portal.models import (
+    EstateStatus,
+    PassType,
+    ResidentType,
+    Role,
+    UnitType,
+    UserStatus,
+    VisitStatus,
+)
+
+ROLE_LABELS = {
+    Role.ESTATE_ADMIN: _l("Estate admin"),
+    Role.GUARD: _l("Guard"),
+    Role.RESIDENT: _l("Resident"),
+}
+ENTERPRISE_ADMIN_LABEL = _l("Enterprise admin")
+ESTATE_STATUS_LABELS = {
+    EstateStatus.PENDING: _l("Pending"),
+    EstateStatus.ACTIVE: _l("Active"),
+    EstateStatus.SUSPENDED: _l("Suspended"),
+}
+USER_STATUS_LABELS = {
+    UserStatus.ACTIVE: _l("Active"),
+    UserStatus.PENDING: _l("Pending"),
+    UserStatus.SUSPENDED: _l("Suspended"),
+    UserStatus.DISABLED: _l("Disabled"),
+    UserStatus.DELETED: _l("Deleted"),
+}
+RESIDENT_TYPE_LABELS = {
+    ResidentType.OWNER: _l("Owner"),
+    ResidentType.TENANT: _l("Tenant"),
+    ResidentType.FAMILY: _l("Family"),
+    ResidentType.STAFF: _l("Domestic staff"),
+}
+
+UNIT_TYPE_LABELS = {
+    UnitType.APARTMENT: _l("Apartment"),
+    UnitType.HOUSE: _l("House"),
+    UnitType.TERRACE: _l("Terrace house"),
+    UnitType.DUPLEX: _l("Duplex"),
+    UnitType.STUDIO: _l("Studio"),
+    UnitType.SHOP: _l("Shop"),
+    UnitType.OTHER: _l("Other"),
+}
+OCCUPANCY_LABELS = {"VACANT": _l("Vacant"), "OCCUPIED": _l("Occupied"), "ARCHIVED": _l("Archived")}
+# Sign-up requests (ApprovalStatus values) and invitations (derived states).
+APPROVAL_STATUS_LABELS = {
+    "PENDING": _l("Pending"), "APPROVED": _l("Approved"), "REJECTED": _l("Rejected"), "EXPIRED": _l("Expired"),
+}
+INVITATION_STATUS_LABELS = {
+    "PENDING": _l("Pending"), "ACCEPTED": _l("Accepted"), "EXPIRED": _l("Expired"), "REVOKED": _l("Revoked"),
+}
+# Access cards of a household (AccessCardStatus values) and residents' status filter.
+ACCESS_CARD_STATUS_LABELS = {"REQUESTED": _l("Requested"), "ISSUED": _l("Issued"), "DEACTIVATED": _l("Deactivated")}
+RESIDENT_STATUS_LABELS = {"CURRENT": _l("Current residents"), "MOVED_OUT": _l("Moved out"), "ALL": _l("All residents")}
+
+# What an audit record is about (AuditLog.target_type holds the model's class name).
+TARGET_TYPE_LABELS = {
+    "Estate": _l("Estate"),
+    "User": _l("User"),
+    "Membership": _l("Membership"),
+    "Unit": _l("Unit"),
+    "Resident": _l("Household member"),
+    "Vehicle": _l("Vehicle"),
+    "AccessCard": _l("Access card"),
+    "Invitation": _l("Invitation"),
+    "Approval": _l("Join request"),
+    "UserSession": _l("Session"),
+}
+
+# Visits and the gate (issue 5).
+PASS_TYPE_LABELS = {
+    PassType.SINGLE_USE: _l("Single use"),
+    PassType.MULTI_ENTRY: _l("Multiple entries"),
+    PassType.RECURRING: _l("Recurring"),
+    PassType.DELIVERY: _l("Delivery"),
+}
+VISIT_STATUS_LABELS = {
+    VisitStatus.ACTIVE: _l("Active"),
+    VisitStatus.CANCELLED: _l("Cancelled"),
+    VisitStatus.REVOKED: _l("Revoked"),
+}
+BAN_SEVERITY_LABELS = {"LOW": _l("Low"), "MEDIUM": _l("Medium"), "HIGH": _l("High")}
+# A pass in words for residents and visitors (portal.visits.service.pass_state).
+PASS_STATE_LABELS = {
+    "VALID": _l("Valid now"), "NOT_YET": _l("Not valid yet"), "OFF_HOURS": _l("Not valid at this hour"),
+    "INSIDE": _l("Visitor inside"), "USED": _l("Used"), "EXPIRED": _l("Expired"), "CANCELLED": _l("Cancelled"),
+    "REVOKED": _l("Revoked by the estate"),
+}
+
+JINJA_GLOBALS = {
+    "PASS_STATE_LABELS": PASS_STATE_LABELS,
+    "BAN_SEVERITY_LABELS": BAN_SEVERITY_LABELS,
+    "PASS_TYPE_LABELS": PASS_TYPE_LABELS,
+    "VISIT_STATUS_LABELS": VISIT_STATUS_LABELS,
+    "TARGET_TYPE_LABELS": TARGET_TYPE_LABELS,
+    "UNIT_TYPE_LABELS": UNIT_TYPE_LABELS,
+    "OCCUPANCY_LABELS": OCCUPANCY_LABELS,
+    "ROLE_LABELS": ROLE_LABELS,
+    "ESTATE_STATUS_LABELS": ESTATE_STATUS_LABELS,
+    "USER_STATUS_LABELS": USER_STATUS_LABELS,
+    "RESIDENT_TYPE_LABELS": RESIDENT_TYPE_LABELS,
+    "ENTERPRISE_ADMIN_LABEL": ENTERPRISE_ADMIN_LABEL,
+    "APPROVAL_STATUS_LABELS": APPROVAL_STATUS_LABELS,
+    "INVITATION_STATUS_LABELS": INVITATION_STATUS_LABELS,
+    "ACCESS_CARD_STATUS_LABELS": ACCESS_CARD_STATUS_LABELS,
+    "RESIDENT_STATUS_LABELS": RESIDENT_STATUS_LABELS,
+}

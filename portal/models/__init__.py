@@ -1,0 +1,59 @@
+"""The shared model. Every estate-owned row carries estate_id."""
+
+from portal.models.audit import AuditLog
+from portal.models.auth import OneTimeCode, OutboxMessage, PasswordResetToken
+from portal.models.base import UTCDateTime, utcnow
+from portal.models.estate import Estate, EstateStatus
+from portal.models.household import AccessCard, AccessCardStatus, Vehicle
+from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
+from portal.models.people import Resident, ResidentType, Unit, UnitType
+from portal.models.user import Membership, PlatformRole, Role, User, UserStatus
+from portal.models.visits import (
+    Ban,
+    BanScope,
+    FrequentVisitor,
+    GateEvent,
+    GateEventType,
+    GateMethod,
+    PassType,
+    Visit,
+    VisitGuest,
+    VisitStatus,
+)
+
+__all__ = [
+    "Ban",
+    "BanScope",
+    "FrequentVisitor",
+    "GateEvent",
+    "GateEventType",
+    "GateMethod",
+    "PassType",
+    "Visit",
+    "VisitGuest",
+    "VisitStatus",
+    "AccessCard",
+    "AccessCardStatus",
+    "Approval",
+    "ApprovalStatus",
+    "AuditLog",
+    "Invitation",
+    "UserSession",
+    "Vehicle",
+    "Estate",
+    "EstateStatus",
+    "Membership",
+    "OneTimeCode",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "PlatformRole",
+    "Resident",
+    "ResidentType",
+    "Role",
+    "UTCDateTime",
+    "Unit",
+    "UnitType",
+    "User",
+    "UserStatus",
+    "utcnow",
+]

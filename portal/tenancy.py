@@ -1,0 +1,109 @@
+"""Tenancy by construction: one helper resolves estate + membership from the URL.
+
+Estate-scoped blueprints are made with `estate_blueprint()`; their URLs start with
+`/e/<estate_slug>/`, the slug is taken out of the view arguments and replaced by
+`g.estate` and `g.membership` before any view runs. A user without a membership in
+the estate gets a 404 (never a 403 that confirms the estate exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, current_app, g
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import Estate, Membership, Role
+
+
+class EstateUnavailable(Exception):
+    """The estate is PENDING or SUSPENDED; only enterprise admins may enter."""
+
+    def __init__(self, estate: Estate):
+        super().__init__(estate.slug)
+        self.estate = estate
+
+
+@dataclass(frozen=True)
+class EstateAccess:
+    estate: Estate
+    memberships: tuple[Membership, ...]
+    as_enterprise_admin: bool
+
+    @property
+    def roles(self) -> set[Role]:
+        return {m.role for m in self.memberships}
+
+    def membership_for(self, role: Role | None) -> Membership | None:
+        for m in self.memberships:
+            if role is None or m.role == role:
+                return m
+        return None
+
+
+def resolve_estate(slug: str, role: Role | None = None) -> EstateAccess:
+    """Estate + the signed-in user's membership in it, or 404/403/EstateUnavailable."""
+    estate = db.session.scalar(sa.select(Estate).where(Estate.slug == slug))
+    if estate is None:
+        abort(404)
+    memberships = tuple(
+        db.session.scalars(
+            sa.select(Membership).where(
+                Membership.estate_id == estate.id, Membership.user_id == current_user.id
+            )
+        )
+    )
+    if current_user.is_enterprise_admin:
+        return EstateAccess(estate, memberships, as_enterprise_admin=True)
+    if not memberships:
+        abort(404)
+    if not estate.is_open:
+        raise EstateUnavailable(estate)
+    access = EstateAccess(estate, memberships, as_enterprise_admin=False)
+    if role is not None and role not in access.roles:
+        abort(403)
+    return access
+
+
+def estate_blueprint(name: str, import_name: str, role: Role) -> Blueprint:
+    bp = Blueprint(name, import_name)
+
+    @bp.url_value_preprocessor
+    def pull_estate_slug(endpoint, values):
+        g.estate_slug = values.pop("estate_slug", None) if values else None
+
+    @bp.before_request
+    @login_required
+    def load_estate():
+        access = resolve_estate(g.estate_slug, role)
+        g.estate = access.estate
+        g.access = access
+        g.membership = access.membership_for(role)
+
+    return bp
+
+
+def user_memberships(user) -> list[Membership]:
+    """All memberships of a user with their estates, in one query (switcher, chooser)."""
+    return list(
+        db.session.scalars(
+            sa.select(Membership)
+            .options(joinedload(Membership.estate))
+            .join(Estate)
+            .where(Membership.user_id == user.id)
+            .order_by(Estate.name, Membership.role)
+        )
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.url_defaults
+    def add_estate_slug(endpoint, values):
+        estate = g.get("estate")
+        if estate is None or "estate_slug" in values:
+            return
+        if current_app.url_map.is_endpoint_expecting(endpoint, "estate_slug"):
+            values["estate_slug"] = estate.slug

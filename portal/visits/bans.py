@@ -1,0 +1,174 @@
+"""Phone-keyed bans: the estate-wide list kept by admins and guard supervisors, and the
+one query that tells whether a visitor is banned (used by the gate, and available to
+the invitation form).
+
+A ban is active while it is not lifted and not expired. ESTATE bans refuse everyone's
+visitors; PERSONAL bans refuse only their owner's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+
+from portal import audit
+from portal.accounts.service import InvalidValue
+from portal.extensions import db
+from portal.models import Ban, BanScope, Estate, User, utcnow
+from portal.phones import InvalidPhone, normalise_phone
+
+SEVERITIES = ("LOW", "MEDIUM", "HIGH")
+BAN_STATES = ("ACTIVE", "LIFTED", "EXPIRED", "ALL")
+
+
+def _active(now: datetime):
+    return sa.and_(Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+
+
+def active_ban(estate: Estate, phones: list[str], host_user_id: int | None, now: datetime) -> Ban | None:
+    """The most severe active ban on any of `phones`: an ESTATE ban, or a PERSONAL ban
+    of the host. One query."""
+    phones = [p for p in phones if p]
+    if not phones:
+        return None
+    scope = Ban.scope == BanScope.ESTATE
+    if host_user_id is not None:
+        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == host_user_id))
+    severity_rank = sa.case({"HIGH": 0, "MEDIUM": 1, "LOW": 2}, value=Ban.severity, else_=3)
+    return db.session.scalar(
+        sa.select(Ban)
+        .where(Ban.estate_id == estate.id, Ban.phone.in_(phones), scope, _active(now))
+        .order_by(Ban.scope.desc(), severity_rank, Ban.id)  # ESTATE before PERSONAL
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class BanFilters:
+    q: str = ""
+    state: str = "ACTIVE"  # ACTIVE | LIFTED | EXPIRED | ALL
+
+    @property
+    def any(self) -> bool:
+        return bool(self.q.strip()) or self.state != "ACTIVE"
+
+
+@dataclass
+class BanRow:
+    ban: Ban
+    created_by: User | None
+    state: str
+
+
+def _state(ban: Ban, now: datetime) -> str:
+    if ban.lifted_at is not None:
+        return "LIFTED"
+    if ban.expires_at is not None and ban.expires_at <= now:
+        return "EXPIRED"
+    return "ACTIVE"
+
+
+def list_bans(estate: Estate, filters: BanFilters, page: int = 1, per_page: int = 25) -> Pagination:
+    """One page of the estate-wide bans, newest first, each with who made it (two queries + count)."""
+    now = utcnow()
+    stmt = sa.select(Ban).where(Ban.estate_id == estate.id, Ban.scope == BanScope.ESTATE)
+    if filters.state == "ACTIVE":
+        stmt = stmt.where(_active(now))
+    elif filters.state == "LIFTED":
+        stmt = stmt.where(Ban.lifted_at.is_not(None))
+    elif filters.state == "EXPIRED":
+        stmt = stmt.where(Ban.lifted_at.is_(None), Ban.expires_at.is_not(None), Ban.expires_at <= now)
+    q = filters.q.strip()
+    if q:
+        like = f"%{q.lower()}%"
+        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
+        conditions = [sa.func.lower(Ban.reason).like(like)]
+        if len(digits) >= 3:
+            conditions.append(Ban.phone.like(f"%{digits}%"))
+        stmt = stmt.where(sa.or_(*conditions))
+    stmt = stmt.order_by(Ban.created_at.desc(), Ban.id.desc())
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
+    bans = list(pagination.items)
+    ids = {b.created_by_id for b in bans if b.created_by_id}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    pagination.items = [BanRow(b, users.get(b.created_by_id), _state(b, now)) for b in bans]
+    return pagination
+
+
+def get_ban(estate: Estate, ban_id: int) -> Ban:
+    """An estate-wide ban of this estate, or 404."""
+    ban = db.session.scalar(
+        sa.select(Ban).where(Ban.id == ban_id, Ban.estate_id == estate.id, Ban.scope == BanScope.ESTATE)
+    )
+    if ban is None:
+        abort(404)
+    return ban
+
+
+@dataclass
+class BanData:
+    phone: str
+    severity: str = "MEDIUM"
+    reason: str = ""
+    expires_at: datetime | None = None  # aware UTC
+
+
+def _snapshot(ban: Ban) -> dict:
+    return {
+        "phone": ban.phone, "scope": ban.scope.value, "severity": ban.severity, "reason": ban.reason,
+        "expires_at": ban.expires_at.isoformat() if ban.expires_at else None,
+        "lifted_at": ban.lifted_at.isoformat() if ban.lifted_at else None,
+    }
+
+
+def add_estate_ban(actor: User, estate: Estate, data: BanData) -> Ban:
+    """An estate-wide ban on a phone number. Raises InvalidValue (422) for bad input."""
+    try:
+        phone = normalise_phone(data.phone or "", estate.country)
+    except InvalidPhone:
+        raise InvalidValue("phone", _l("Enter a phone number, e.g. +234 803 000 0000.")) from None
+    if data.severity not in SEVERITIES:
+        raise InvalidValue("severity", _l("Choose a severity."))
+    reason = (data.reason or "").strip()
+    if not reason:
+        raise InvalidValue("reason", _l("Say why this number is banned."))
+    if len(reason) > 300:
+        raise InvalidValue("reason", _l("Use at most %(max)d characters.", max=300))
+    now = utcnow()
+    if data.expires_at is not None and data.expires_at <= now:
+        raise InvalidValue("expires_at", _l("The expiry must be in the future."))
+    existing = db.session.scalar(
+        sa.select(Ban.id).where(Ban.estate_id == estate.id, Ban.scope == BanScope.ESTATE, Ban.phone == phone,
+                                _active(now))
+    )
+    if existing is not None:
+        raise InvalidValue("phone", _l("This number already has an active estate-wide ban."))
+    ban = Ban(estate_id=estate.id, phone=phone, scope=BanScope.ESTATE, severity=data.severity, reason=reason,
+              expires_at=data.expires_at, created_by_id=actor.id)
+    db.session.add(ban)
+    db.session.flush()
+    audit.record("ban.created", ban, actor_id=actor.id, after=_snapshot(ban))
+    db.session.commit()
+    return ban
+
+
+def lift_ban(actor: User, estate: Estate, ban_id: int) -> Ban:
+    """Lift an estate-wide ban now (idempotent: a lifted ban stays as it was)."""
+    ban = get_ban(estate, ban_id)
+    if ban.lifted_at is not None:
+        return ban
+    before = _snapshot(ban)
+    # Decided in the database: two supervisors lifting at once write one audit record.
+    lifted = db.session.execute(
+        sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None)).values(lifted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if lifted:
+        db.session.refresh(ban)
+        audit.record("ban.lifted", ban, actor_id=actor.id, before=before, after=_snapshot(ban))
+    db.session.commit()
+    return ban

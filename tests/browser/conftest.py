@@ -1,0 +1,176 @@
+"""Browser-test fixtures: the real app served by gunicorn on a fresh, migrated and
+seeded database, and Debian's Chromium driven by Playwright.
+
+Run with `make test-browser` (`pytest -m browser`). Needs /usr/bin/chromium
+(`apt-get install -y chromium`); never `playwright install`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 20.0  # seconds for gunicorn to answer /health
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser_database_url(tmp_path_factory):
+    """A fresh database for the live server (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+    with fresh_database("browser", tmp_path_factory.mktemp("browser-db")) as url:
+        yield url
+
+
+def _run(args: list[str], env: dict) -> None:
+    result = subprocess.run(
+        args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_database_url):
+    """Base URL of the real app under gunicorn (2 workers), with the demo data."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=browser_database_url,
+        GATEHOUSE_DEV_MODE="1",
+        RATELIMIT_ENABLED="0",
+        PYTHONUNBUFFERED="1",
+    )
+    flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
+    _run([*flask, "db", "upgrade"], env)
+    _run([*flask, "seed-demo"], env)
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "gunicorn.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"gunicorn exited with {server.returncode}; see {log_path}:\n"
+                            f"{log_path.read_text()[-3000:]}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{base_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not answer {base_url}/health within {START_TIMEOUT:.0f} s; "
+                            f"see {log_path}:\n{log_path.read_text()[-3000:]}", pytrace=False)
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless. A missing binary is a failure, not a skip: CI installs it."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser tests need Debian's Chromium "
+            "(apt-get install -y chromium). Do not run `playwright install`.",
+            pytrace=False,
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait longer than Playwright's 5 s: CI shares two cores with gunicorn.
+    expect.set_options(timeout=10_000)
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+def _screenshot_name(node_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", node_name).strip("_") + ".png"
+
+
+@pytest.fixture
+def new_page(browser, live_server, request):
+    """Factory: `new_page(viewport="phone"|"desktop"|{...}, locale="en")` opens a page
+    in a fresh browser context. The last page opened is saved as
+    test-artifacts/screenshots/<test-name>.png when the test ends."""
+    contexts = []
+    pages = []
+
+    def _new_page(viewport: str | dict = "desktop", locale: str = "en"):
+        size = VIEWPORTS[viewport] if isinstance(viewport, str) else viewport
+        phone = size["width"] < 768
+        context = browser.new_context(
+            base_url=live_server, viewport=size, locale=locale, is_mobile=phone, has_touch=phone
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        return page
+
+    yield _new_page
+
+    try:
+        if pages and not pages[-1].is_closed():
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            pages[-1].screenshot(path=str(SCREENSHOTS / _screenshot_name(request.node.name)), full_page=True)
+    finally:
+        for context in contexts:
+            context.close()

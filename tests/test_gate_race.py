@@ -1,0 +1,156 @@
+"""50 guards scan the same single-use pass at the same instant against a real gunicorn
+(4 workers) on PostgreSQL: exactly one is admitted, the rest are denied, and the
+database agrees (one ENTRY event, entries_used == 1).
+
+Needs PostgreSQL: run with `make test-pg` (TEST_DATABASE_URL set)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import secrets
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.browser.conftest import ARTIFACTS, ROOT, VENV_BIN, _free_port, _run
+from tests.conftest import fresh_database
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                       reason="needs PostgreSQL: `make test-pg` sets TEST_DATABASE_URL and runs it"),
+]
+
+SCANS = 50
+WORKERS = 4
+
+
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory):
+    """(base URL, database URL) of the app under gunicorn with 4 workers on a fresh, seeded database."""
+    with fresh_database("race", tmp_path_factory.mktemp("race-db")) as url:
+        env = dict(os.environ, DATABASE_URL=url, GATEHOUSE_DEV_MODE="1", RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1")
+        flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
+        _run([*flask, "db", "upgrade"], env)
+        _run([*flask, "seed-demo"], env)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        with open(ARTIFACTS / "gunicorn-race.log", "w") as log:
+            server = subprocess.Popen(
+                [str(VENV_BIN / "gunicorn"), "--workers", str(WORKERS), "--threads", "4",
+                 "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            )
+            try:
+                deadline = time.monotonic() + 30
+                while True:
+                    assert server.poll() is None, (ARTIFACTS / "gunicorn-race.log").read_text()[-3000:]
+                    try:
+                        with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                            if response.status == 200:
+                                break
+                    except (urllib.error.URLError, ConnectionError, TimeoutError):
+                        pass
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.2)
+                yield base, url
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+
+
+def _single_use_pass(db_url: str) -> tuple[int, str]:
+    """A fresh SINGLE_USE pass valid now in greenpark, written straight to the database."""
+    engine = sa.create_engine(db_url)
+    now = datetime.now(UTC)
+    code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
+    try:
+        with engine.begin() as conn:
+            estate_id, unit_id = conn.execute(sa.text(
+                "SELECT e.id, u.id FROM estate e JOIN unit u ON u.estate_id = e.id "
+                "WHERE e.slug = 'greenpark' ORDER BY u.id LIMIT 1")).one()
+            visit_id = conn.execute(sa.text(
+                "INSERT INTO visit (estate_id, unit_id, pass_type, status, purpose, valid_from, valid_until, weekdays, "
+                "max_entries, entries_used, people_inside, qr_token, visitor_code, created_at) VALUES "
+                "(:estate, :unit, 'SINGLE_USE', 'ACTIVE', 'race', :start, :end, '', 1, 0, false, :token, :code, :now) "
+                "RETURNING id"),
+                dict(estate=estate_id, unit=unit_id, start=now - timedelta(hours=1), end=now + timedelta(hours=6),
+                     token=secrets.token_urlsafe(24), code=code, now=now)).scalar_one()
+            conn.execute(sa.text("INSERT INTO visit_guest (visit_id, estate_id, full_name) VALUES (:v, :e, 'Racer')"),
+                         dict(v=visit_id, e=estate_id))
+    finally:
+        engine.dispose()
+    return visit_id, code
+
+
+def _signed_in_opener(base: str) -> tuple[urllib.request.OpenerDirector, str]:
+    """A cookie-keeping opener signed in as the demo guard supervisor, and a CSRF token."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) \
+        or re.search(r'name="csrf_token" value="([^"]+)"', page)
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), "login": "supervisor@greenpark.test",
+                                   "password": "demo1234"}).encode()
+    opener.open(f"{base}/login", data=data, timeout=10).read()
+    gate = opener.open(f"{base}/e/greenpark/gate/", timeout=10).read().decode()
+    assert "Gate" in gate, gate[:500]
+    return opener, re.search(r'data-csrf="([^"]+)"', gate).group(1)
+
+
+def test_fifty_concurrent_scans_of_a_single_use_pass_admit_exactly_one(pg_server):
+    base, db_url = pg_server
+    visit_id, _code = _single_use_pass(db_url)
+    opener, csrf = _signed_in_opener(base)
+    body = urllib.parse.urlencode({"csrf_token": csrf, "method": "QR", "gate": "Race gate"}).encode()
+    start = threading.Barrier(SCANS)
+    results: list[str | Exception] = [""] * SCANS
+
+    def scan(n: int) -> None:
+        request = urllib.request.Request(f"{base}/e/greenpark/gate/visits/{visit_id}/entry", data=body,
+                                         headers={"HX-Request": "true"})
+        start.wait(timeout=30)
+        try:
+            with opener.open(request, timeout=60) as response:
+                results[n] = response.read().decode()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results[n] = exc
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(SCANS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    errors = [r for r in results if not isinstance(r, str)]
+    assert not errors, errors[:3]
+    admitted = [r for r in results if "ENTRY RECORDED" in r]
+    denied = [r for r in results if "DENY" in r]
+    assert (len(admitted), len(denied)) == (1, SCANS - 1)
+    assert all("This visitor is already inside." in r for r in denied)
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            entries_used, inside = conn.execute(
+                sa.text("SELECT entries_used, people_inside FROM visit WHERE id = :id"), {"id": visit_id}).one()
+            events = dict(conn.execute(sa.text(
+                "SELECT event_type, count(*) FROM gate_event WHERE visit_id = :id GROUP BY event_type"),
+                {"id": visit_id}).all())
+    finally:
+        engine.dispose()
+    assert (entries_used, inside) == (1, True)
+    assert events == {"ENTRY": 1, "DENIED": SCANS - 1}
