@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench
 
 .PHONY: help install run serve db seed test test-pg test-browser test-all lint translations \
-        extract-messages update-translations check-migrations clean
+        extract-messages update-translations check-migrations clean bench-gate
 
 help:
 	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000"
@@ -16,6 +17,7 @@ help:
 	@echo "make test-browser  browser tests in Debian's Chromium (Playwright)"
 	@echo "make lint          ruff"
 	@echo "make update-translations / translations   extract + merge / compile the catalogues"
+	@echo "make bench-gate    kiosk scan/checkout load test on PostgreSQL + gunicorn ($(BENCH_DATABASE_URL))"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python >= 3.11")'
@@ -63,6 +65,11 @@ test-all: test test-pg test-browser
 
 lint: install
 	$(BIN)/ruff check portal tests wsgi.py
+
+# Not part of CI: seeds a fresh PostgreSQL database, serves it with gunicorn, drives it from
+# another process. Extra options: make bench-gate BENCH_ARGS="--levels 1,8 --duration 5".
+bench-gate: translations
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.gate_bench $(BENCH_ARGS)
 
 check-migrations: install
 	$(FLASK) db check

@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     if config:
         app.config.update(config)
+    config_module.apply_engine_options(app.config)  # pool options for the final database URL
     config_module.check(app.config)
     INSTANCE_PATH.mkdir(exist_ok=True)
 

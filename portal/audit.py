@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from portal.extensions import db
 from portal.models import AuditLog
+
+
+def _fields(action: str, target: Any, actor_id: int | None, estate_id: int | None, before: dict | None,
+            after: dict | None) -> dict:
+    return {
+        "action": action,
+        "target_type": type(target).__name__,
+        "target_id": getattr(target, "id", None),
+        "actor_user_id": actor_id,
+        "estate_id": estate_id if estate_id is not None else getattr(target, "estate_id", None),
+        "before": before,
+        "after": after,
+        "ip_address": request.remote_addr if has_request_context() else None,
+    }
 
 
 def record(
@@ -19,15 +34,29 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditLog:
-    entry = AuditLog(
-        action=action,
-        target_type=type(target).__name__,
-        target_id=getattr(target, "id", None),
-        actor_user_id=actor_id,
-        estate_id=estate_id if estate_id is not None else getattr(target, "estate_id", None),
-        before=before,
-        after=after,
-        ip_address=request.remote_addr if has_request_context() else None,
-    )
+    entry = AuditLog(**_fields(action, target, actor_id, estate_id, before, after))
     db.session.add(entry)
     return entry
+
+
+_INSERT = sa.insert(AuditLog.__table__)
+
+
+def write(
+    action: str,
+    target: Any,
+    *,
+    actor_id: int | None,
+    estate_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    """Like `record`, for the hottest paths (a gate scan): the row is inserted now, in the
+    caller's transaction, with a plain INSERT (no ORM object, no unit-of-work flush).
+    Like the ORM, it leaves an absent before/after SQL NULL (a None given to a JSON column
+    in a plain INSERT would be stored as JSON null)."""
+    fields = _fields(action, target, actor_id, estate_id, before, after)
+    for key in ("before", "after"):
+        if fields[key] is None:
+            del fields[key]
+    db.session.execute(_INSERT, fields)

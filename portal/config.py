@@ -22,16 +22,40 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def engine_options(database_url: str) -> dict:
+    """Connection pool settings for the database URL.
+
+    Every engine pings a pooled connection before handing it out (`pool_pre_ping`): one
+    short round trip per request, so that a database restart or failover never shows a
+    guard a 500. On PostgreSQL connections are also recycled after 30 minutes (below
+    server-side idle timeouts and proxies' cut-offs)."""
+    if database_url.startswith(("postgresql", "postgres:")):
+        return {"pool_pre_ping": True, "pool_recycle": 1800}
+    return {"pool_pre_ping": True}
+
+
+def apply_engine_options(config: dict) -> None:
+    """Fit the pool options to the final database URL (after create_app's overrides),
+    unless they were set explicitly."""
+    defaults = engine_options(str(from_environment_url()))
+    if config.get("SQLALCHEMY_ENGINE_OPTIONS") == defaults:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(str(config.get("SQLALCHEMY_DATABASE_URI", "")))
+
+
+def from_environment_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'gatehouse.db'}"
+
+
 def from_environment() -> dict:
     """Every setting the portal reads, each from an environment variable."""
     env = os.environ.get("GATEHOUSE_ENV", "development").lower()
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'gatehouse.db'}"
+    database_url = from_environment_url()
     redis_url = os.environ.get("REDIS_URL") or None
     return {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": redis_url,
         # DEV mode: one-time codes shown on screen, mail and SMS kept in the outbox page.
         "DEV_MODE": _bool("GATEHOUSE_DEV_MODE", env != "production"),
@@ -59,6 +83,8 @@ def from_environment() -> dict:
         "OTP_TTL_SECONDS": 300,
         "OTP_MAX_ATTEMPTS": 5,
         "PASSWORD_RESET_TTL_SECONDS": 3600,
+        # Kiosk API bearer tokens (POST /api/v1/kiosk/token): lifetime in seconds.
+        "KIOSK_TOKEN_TTL": _int("KIOSK_TOKEN_TTL", 3600),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -173,6 +173,14 @@ def _seed_visits(gp: Estate, units: dict[str, Unit], host: User, guard: User, rn
     for code, pass_type, name, phone, start_h, end_h, status, max_entries in DEMO_VISITS:
         _demo_visit(gp, units["A12"], host, code, pass_type, name, phone, now + timedelta(hours=start_h),
                     now + timedelta(hours=end_h), status, max_entries)
+    # A driver who comes Monday to Saturday, 06:00-20:00, for two months; a courier's delivery.
+    driver = _demo_visit(gp, units["A12"], host, "DEMRCR23", PassType.RECURRING, "Emeka Driver", "+2348091110007",
+                         now - timedelta(days=1), now + timedelta(days=60), VisitStatus.ACTIVE, None)
+    driver.weekdays, driver.daily_start, driver.daily_end = "123456", time(6, 0), time(20, 0)
+    driver.purpose = "Driver"
+    delivery = _demo_visit(gp, units["A12"], host, "DEMDLV45", PassType.DELIVERY, "", None,
+                           now - timedelta(minutes=10), now + timedelta(hours=2), VisitStatus.ACTIVE, 1)
+    delivery.purpose = "Jumia delivery"
     if db.session.scalar(sa.select(Ban.id).where(Ban.estate_id == gp.id, Ban.phone == BANNED_PHONE)) is None:
         db.session.add(Ban(estate_id=gp.id, phone=BANNED_PHONE, scope=BanScope.ESTATE, severity="HIGH",
                            reason="Caught stealing from a parked car", created_by_id=guard.id))
@@ -218,6 +226,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     gp_sup = _user("supervisor@greenpark.test", "Ngozi Eze", phone="+2348000000202", password_hash=pw)
     _member(gp_sup, gp, Role.GUARD, supervisor=True)
     gp.join_code = gp.join_code or "GRNPRK"
+    if gp.gate_names in (None, "", "Main gate"):
+        gp.gate_names = "Main gate\nBack gate"
 
     blocks = "ABCD"
     numbers = [(f"{b}{n}", b, str((n - 1) // 4 + 1), UnitType.APARTMENT if n % 3 else UnitType.TERRACE)
@@ -272,6 +282,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     _member(lf_admin, lf, Role.ESTATE_ADMIN)
     _member(lf_res, lf, Role.RESIDENT)
     lf.join_code = lf.join_code or "FLORES"
+    if lf.gate_names in (None, "", "Main gate"):
+        lf.gate_names = "Garita principal\nGarita de servicio"
     lf_units = _units(lf, [(f"Casa {n}", "", "", UnitType.HOUSE) for n in range(1, 21)])
     _resident(lf, lf_units["Casa 7"], lf_res.full_name, ResidentType.OWNER, user=lf_res, phone=lf_res.phone,
               email=lf_res.email, moved_in=today - timedelta(days=600))

@@ -26,6 +26,8 @@ def select_locale() -> str:
     languages = supported_languages()
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):  # the kiosk API: no session cookie, Accept-Language only
+        return request.accept_languages.best_match(languages) or languages[0]
     if current_user.is_authenticated and current_user.preferred_language in languages:
         return current_user.preferred_language
     chosen = session.get("lang")

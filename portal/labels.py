@@ -110,3 +110,25 @@ JINJA_GLOBALS = {
     "ACCESS_CARD_STATUS_LABELS": ACCESS_CARD_STATUS_LABELS,
     "RESIDENT_STATUS_LABELS": RESIDENT_STATUS_LABELS,
 }
+
+# Incidents logged at the gate (IncidentType values).
+INCIDENT_TYPE_LABELS = {
+    "SUSPICIOUS_PERSON": _l("Suspicious person"),
+    "FORCED_ENTRY": _l("Forced entry"),
+    "VEHICLE": _l("Vehicle incident"),
+    "DAMAGE": _l("Damage to property"),
+    "MEDICAL": _l("Medical emergency"),
+    "FIRE": _l("Fire"),
+    "OTHER": _l("Other"),
+}
+JINJA_GLOBALS["INCIDENT_TYPE_LABELS"] = INCIDENT_TYPE_LABELS
+
+# Walk-ins at the gate (WalkInStatus values).
+WALK_IN_STATUS_LABELS = {
+    "PENDING": _l("Waiting for an answer"),
+    "APPROVED": _l("Approved"),
+    "DECLINED": _l("Declined"),
+    "CANCELLED": _l("Withdrawn"),
+    "EXPIRED": _l("No answer"),
+}
+JINJA_GLOBALS["WALK_IN_STATUS_LABELS"] = WALK_IN_STATUS_LABELS

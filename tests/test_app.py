@@ -195,7 +195,13 @@ def test_demo_visits_say_what_the_gate_should_answer(app):
         from portal.models import utcnow
 
         visits = {v.visitor_code: v for v in db.session.scalars(sa.select(Visit).where(Visit.visitor_code.like("DEM%")))}
+        recurring, delivery = visits.pop("DEMRCR23"), visits["DEMDLV45"]
+        expected["DEMDLV45"] = None
         assert {code: entry_refusal(v, utcnow(), "Africa/Lagos") for code, v in visits.items()} == expected
+        # The driver comes Monday to Saturday, 06:00-20:00 (whether that is now depends on the clock).
+        assert (recurring.pass_type.value, recurring.weekdays, recurring.max_entries) == ("RECURRING", "123456", None)
+        assert recurring.daily_start.hour == 6 and recurring.daily_end.hour == 20
+        assert delivery.pass_type.value == "DELIVERY" and delivery.visitors[0].full_name == ""
         assert visits["DEMMNY33"].max_entries == 3
         assert visits["DEMBAN55"].visitors[0].phone == "+2348099999999"
         assert db.session.scalar(sa.select(Ban).where(Ban.phone == "+2348099999999")).scope.value == "ESTATE"

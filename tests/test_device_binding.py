@@ -38,13 +38,17 @@ def test_first_device_is_bound_then_only_it_is_accepted(client, estate_pair, log
         assert log.estate_id == estate_pair.alpha.estate.id and log.after == {"device": TABLET[:8]}
 
 
-def test_requests_without_a_device_id_are_accepted(client, estate_pair, login, dbs):
+def test_requests_without_a_device_id_are_accepted_until_the_account_is_bound(client, estate_pair, login, dbs):
     login("guard@alpha.test")
     assert _gate(client).status_code == 200
     assert _gate(client, "short").status_code == 200  # malformed ids count as none
     assert _bound(dbs, estate_pair.alpha.guard.id) is None
     _gate(client, TABLET)
-    assert _gate(client).status_code == 200
+    refused = _gate(client)  # bound now: no id is not this device
+    assert refused.status_code == 403
+    assert "assigned to a different device" in refused.get_data(as_text=True)
+    assert "gate-device.js" in refused.get_data(as_text=True)  # so the right device can set its cookie
+    assert _gate(client, TABLET).status_code == 200
 
 
 def test_the_cookie_is_read_when_there_is_no_header_and_the_header_wins(client, estate_pair, login, dbs):
@@ -128,7 +132,12 @@ def test_the_service_is_reusable_outside_the_gate_pages(app, estate_pair, dbs):
         membership = s.scalar(sa.select(Membership).where(Membership.user_id == estate_pair.alpha.guard.id))
         assert devices.check_device(membership, TABLET) is True
         assert devices.check_device(membership, TABLET) is False
-        assert devices.check_device(membership, None) is False
+        try:
+            devices.check_device(membership, None)
+        except devices.DeviceMismatch:
+            pass
+        else:
+            raise AssertionError("a bound account accepted a request without a device id")
         try:
             devices.check_device(membership, PHONE)
         except devices.DeviceMismatch as exc:

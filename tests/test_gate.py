@@ -253,31 +253,31 @@ def test_search_finds_todays_passes_by_name_phone_or_plate(client, gate, make, d
     _visit(make, alpha, guests=[("Femi Tomorrow", None, None)], starts=timedelta(days=2), ends=timedelta(days=3))
     make.visit(gate.beta.estate, gate.beta.unit, guests=[("Femi Beta", None, None)])
     for query in ("femi", "1110003", "kja 555"):
-        html = client.get(f"/e/alpha/gate/find?find={query}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        html = client.get(f"/e/alpha/gate/find?find={query}", headers={"HX-Request": "true", **HEADERS}).get_data(as_text=True)
         assert "Femi Adeyemi" in html and "Femi Tomorrow" not in html and "Femi Beta" not in html, query
     picked = client.post("/e/alpha/gate/check", data={"visit_id": visit.id}, headers=HEADERS)
     assert b"ADMIT" in picked.data and b'name="method" value="SEARCH"' in picked.data
     client.post(f"/e/alpha/gate/visits/{visit.id}/entry", data={"method": "SEARCH"}, headers=HEADERS)
     assert _events(dbs)[0].method == GateMethod.SEARCH
-    assert b"No pass for today matches" in client.get("/e/alpha/gate/find?find=nobody").data
+    assert b"No pass for today matches" in client.get("/e/alpha/gate/find?find=nobody", headers=HEADERS).data
 
 
 def test_inside_now_lists_who_is_in_with_time_host_and_unit(client, gate, make, dbs):
     visit = _visit(make, gate.alpha, guests=[("Inside Person", None, "ABC123")])
     _visit(make, gate.alpha, guests=[("Outside Person", None, None)])
     client.post(f"/e/alpha/gate/visits/{visit.id}/entry", headers=HEADERS)
-    html = client.get("/e/alpha/gate/inside").get_data(as_text=True)
+    html = client.get("/e/alpha/gate/inside", headers=HEADERS).get_data(as_text=True)
     assert "Inside Person" in html and "Outside Person" not in html and "1 visit inside" in html
     assert 'hx-trigger="every 15s"' in html and "Resident of alpha" not in html
     row = re.search(rf'<tr id="inside-{visit.id}">.*?</tr>', html, re.S).group(0)
     assert "A1" in row and gate.alpha.resident.full_name in row and "ABC123" in row
-    printable = client.get("/e/alpha/gate/inside?print=1").get_data(as_text=True)
+    printable = client.get("/e/alpha/gate/inside?print=1", headers=HEADERS).get_data(as_text=True)
     assert "Evacuation roll: Alpha Court" in printable and "Inside Person" in printable
-    fragment = client.get("/e/alpha/gate/inside", headers={"HX-Request": "true"})
+    fragment = client.get("/e/alpha/gate/inside", headers={"HX-Request": "true", **HEADERS})
     assert b"<html" not in fragment.data and b"Inside Person" in fragment.data
     out = client.post(f"/e/alpha/gate/visits/{visit.id}/exit", data={"back": "inside"}, headers=HEADERS)
     assert out.status_code == 302
-    assert b"Nobody is inside on a visitor pass." in client.get("/e/alpha/gate/inside").data
+    assert b"Nobody is inside on a visitor pass." in client.get("/e/alpha/gate/inside", headers=HEADERS).data
 
 
 def test_inside_now_runs_a_constant_number_of_queries(client, gate, make, count_queries, dbs):

@@ -7,6 +7,7 @@ Needs PostgreSQL: run with `make test-pg` (TEST_DATABASE_URL set)."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import secrets
@@ -141,6 +142,72 @@ def test_fifty_concurrent_scans_of_a_single_use_pass_admit_exactly_one(pg_server
     denied = [r for r in results if "DENY" in r]
     assert (len(admitted), len(denied)) == (1, SCANS - 1)
     assert all("This visitor is already inside." in r for r in denied)
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            entries_used, inside = conn.execute(
+                sa.text("SELECT entries_used, people_inside FROM visit WHERE id = :id"), {"id": visit_id}).one()
+            events = dict(conn.execute(sa.text(
+                "SELECT event_type, count(*) FROM gate_event WHERE visit_id = :id GROUP BY event_type"),
+                {"id": visit_id}).all())
+    finally:
+        engine.dispose()
+    assert (entries_used, inside) == (1, True)
+    assert events == {"ENTRY": 1, "DENIED": SCANS - 1}
+
+
+def _kiosk_token(base: str, device_id: str) -> str:
+    """A kiosk API token for the demo guard on `device_id`."""
+    body = json.dumps({"estate": "greenpark", "login": "guard@greenpark.test", "password": "demo1234",
+                       "device_id": device_id}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/kiosk/token", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["data"]["access_token"]
+
+
+def test_fifty_concurrent_api_scans_of_a_single_use_pass_admit_exactly_one(pg_server):
+    base, db_url = pg_server
+    visit_id, _code = _single_use_pass(db_url)
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            qr_token = conn.execute(sa.text("SELECT qr_token FROM visit WHERE id = :id"), {"id": visit_id}).scalar_one()
+    finally:
+        engine.dispose()
+    device_id = "race-kiosk-0001"
+    token = _kiosk_token(base, device_id)
+    body = json.dumps({"qr_token": qr_token, "gate": "Race gate", "device_id": device_id}).encode()
+    start = threading.Barrier(SCANS)
+    results: list[tuple[int, dict] | Exception] = [None] * SCANS  # type: ignore[list-item]
+
+    def scan(n: int) -> None:
+        request = urllib.request.Request(f"{base}/api/v1/checkin/scan", data=body, headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        start.wait(timeout=30)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                results[n] = (response.status, json.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            results[n] = (exc.code, json.loads(exc.read()))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results[n] = exc
+
+    threads = [threading.Thread(target=scan, args=(n,)) for n in range(SCANS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    errors = [r for r in results if not isinstance(r, tuple)]
+    assert not errors, errors[:3]
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * (SCANS - 1), statuses
+    codes = {body["error"]["code"] for status, body in results if status == 409}
+    assert codes == {"ALREADY_INSIDE"}
+    admitted = next(body for status, body in results if status == 200)
+    assert admitted["data"]["visit"]["entries_used"] == 1 and admitted["data"]["event"]["type"] == "ENTRY"
 
     engine = sa.create_engine(db_url)
     try:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 
 from portal.models import EstateStatus, Role
@@ -78,6 +79,8 @@ def test_sign_in_errors_read_in_spanish(spanish, estate_pair):
                               "/e/alpha/admin/residents/", "/e/alpha/admin/import/units",
                               "/e/alpha/admin/import/residents", "/e/alpha/admin/approvals/",
                               "/e/alpha/admin/invitations/", "/e/alpha/admin/members/", "/e/alpha/admin/audit/",
+                              "/e/alpha/admin/visits/", "/e/alpha/admin/visits/?q=zzz&from=bad",
+                              "/e/alpha/admin/gate-events/", "/e/alpha/admin/gate-events/?type=DENIED",
                               "/account/", "/e/alpha/gate/staff/invite"]),
         ("guard@alpha.test", ["/e/alpha/gate/", "/e/alpha/gate/?q=zzz", "/e/alpha/admin/"]),
         ("resident@alpha.test", ["/e/alpha/home/", "/e/beta/home/"]),
@@ -137,3 +140,76 @@ def test_visit_pass_and_gate_pages_read_in_spanish(spanish, estate_pair, make, l
         _assert_spanish(spanish.get(path))
     _assert_spanish(spanish.post("/e/alpha/gate/check", data={"code": visit.visitor_code}))
     _assert_spanish(spanish.post("/e/alpha/gate/check", data={"code": "NOPE1234"}))
+
+
+def test_gate_extras_pages_read_in_spanish(spanish, estate_pair, login, dbs):
+    from portal.models import Estate
+
+    with dbs() as s:
+        s.execute(sa.update(Estate).where(Estate.slug == "alpha").values(gate_names="Norte\nSur"))
+        s.commit()
+    login("guard@alpha.test", as_client=spanish)
+    _assert_spanish(spanish.get("/e/alpha/gate/incidents"))
+    _assert_spanish(spanish.post("/e/alpha/gate/incidents", data={"incident_type": "", "description": "x",
+                                                                  "occurred_at": "nope"}))
+    _assert_spanish(spanish.post("/e/alpha/gate/incidents", data={"incident_type": "FIRE", "description": "Humo",
+                                                                  "occurred_at": "2999-01-01T10:00"}))
+    _assert_spanish(spanish.post("/e/alpha/gate/gate-name", data={"gate": "Nope"}, follow_redirects=True))
+    spanish.post("/e/alpha/gate/incidents", data={"incident_type": "FIRE", "description": "Humo en la caseta"})
+    _assert_spanish(spanish.get("/e/alpha/gate/incidents"))
+    spanish.get("/logout")
+    spanish.post("/language", data={"lang": "es"})
+    login("admin@alpha.test", as_client=spanish)
+    for path in ["/e/alpha/admin/settings", "/e/alpha/admin/incidents", "/e/alpha/admin/incidents?type=MEDICAL"]:
+        _assert_spanish(spanish.get(path))
+    _assert_spanish(spanish.post("/e/alpha/admin/settings", data={"gate_names": "A\na", "access_card_limit": "x"}))
+
+
+def test_visit_log_and_gate_events_with_rows_read_in_spanish(spanish, estate_pair, make, login, dbs):
+    from datetime import UTC, datetime
+
+    from portal.models import GateEvent, GateEventType, GateMethod
+
+    alpha = estate_pair.alpha
+    visit = make.visit(alpha.estate, alpha.unit, alpha.resident, guests=[("Ana Pérez", "+2348091110001", "ABC123")],
+                       entries_used=1, people_inside=True)
+    with dbs() as s:
+        s.add_all([GateEvent(estate_id=alpha.estate.id, visit_id=visit.id, guard_user_id=alpha.guard.id,
+                             event_type=kind, method=GateMethod.CODE, gate="Puerta", reason=reason,
+                             occurred_at=datetime.now(UTC))
+                   for kind, reason in ((GateEventType.ENTRY, None), (GateEventType.DENIED, "ALREADY_INSIDE"))])
+        s.commit()
+    login("admin@alpha.test", as_client=spanish)
+    for path in ("/e/alpha/admin/visits/", "/e/alpha/admin/gate-events/", f"/e/alpha/admin/visits/{visit.id}"):
+        _assert_spanish(spanish.get(path))
+
+
+def test_walk_in_and_notification_pages_read_in_spanish(spanish, estate_pair, login, app):
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.gate import walkins
+    from portal.models import Estate, User
+
+    with app.app_context():
+        guard = db.session.scalar(sa.select(User).where(User.email == "guard@alpha.test"))
+        estate = db.session.scalar(sa.select(Estate).where(Estate.slug == "alpha"))
+        walk_in_id = walkins.create_walk_in(guard, estate, walkins.WalkInData(
+            visitor_name="Carlos Pérez", unit_number="A1", phone="08031112222", people_count=2), datetime.now(UTC)).id
+    login("guard@alpha.test", as_client=spanish)
+    for path in ["/e/alpha/gate/", "/e/alpha/gate/walk-ins/", "/e/alpha/gate/walk-ins/new"]:
+        _assert_spanish(spanish.get(path))
+    _assert_spanish(spanish.post("/e/alpha/gate/walk-ins/", data={"visitor_name": "", "unit_number": "Z9"}))
+    spanish.get("/logout")
+    spanish.post("/language", data={"lang": "es"})
+    login("resident@alpha.test", as_client=spanish)
+    for path in ["/e/alpha/home/walk-ins/card", f"/e/alpha/home/walk-ins/{walk_in_id}", "/account/notifications",
+                 "/account/notifications/count"]:
+        response = spanish.get(path)
+        assert response.status_code == 200
+        if path != "/account/notifications/count" and not path.endswith("/card"):
+            _assert_spanish(response)
+    spanish.post(f"/e/alpha/home/walk-ins/{walk_in_id}/decline", data={"reason": "No"})
+    _assert_spanish(spanish.get(f"/e/alpha/home/walk-ins/{walk_in_id}"))

@@ -12,4 +12,5 @@ def require_sign_in():
     return None
 
 
+import portal.account.notifications_views  # noqa: E402,F401 - the bell
 from portal.account import views  # noqa: E402,F401

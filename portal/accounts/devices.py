@@ -2,8 +2,9 @@
 
 The first gate request that carries a device id binds it to the guard's membership;
 the same id is then accepted, another id is refused (403) until an admin resets the
-binding, and an id already bound to another guard is refused (409). Requests without
-a device id are accepted. The gate pages (portal/gate/device.py) and the kiosk API
+binding, and an id already bound to another guard is refused (409). A request without
+a device id is accepted while the account is unbound, and refused once it is bound (so
+turning JavaScript and cookies off does not get round the binding). The gate pages (portal/gate/device.py) and the kiosk API
 share `check_device`.
 """
 
@@ -55,9 +56,10 @@ def clean_device_id(raw: str | None) -> str | None:
 def check_device(membership: Membership, device_id: str | None) -> bool:
     """Accept, bind or refuse `device_id` for this guard membership.
     Returns True when the device was bound just now; raises DeviceMismatch (403) or
-    DeviceInUse (409). A missing or malformed id is accepted without binding."""
+    DeviceInUse (409). A missing or malformed id binds nothing: accepted while
+    unbound, refused (DeviceMismatch) once bound."""
     device_id = clean_device_id(device_id)
-    if device_id is None or membership.bound_device_id == device_id:
+    if membership.bound_device_id == device_id or (device_id is None and membership.bound_device_id is None):
         return False
     if membership.bound_device_id is not None:
         raise DeviceMismatch()

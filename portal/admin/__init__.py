@@ -6,11 +6,13 @@ bp = estate_blueprint("admin", __name__, Role.ESTATE_ADMIN)
 from portal.admin import (  # noqa: E402,F401
     approvals_views,
     audit_views,
+    extras_views,
     gate_views,
     import_views,
     invitations_views,
     members_views,
     people_views,
     views,
+    visit_log_views,
     visits_views,
 )

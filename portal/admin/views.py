@@ -6,6 +6,8 @@ from portal.admin import bp
 from portal.admin.forms import UnitForm
 from portal.domain import DomainError
 from portal.estates import service
+from portal.gate import log as gate_log
+from portal.models import utcnow
 from portal.ui import render
 from portal.units import service as units
 
@@ -16,6 +18,7 @@ def home():
         "admin/home.html",
         counts=service.estate_counts(g.estate),
         recent=service.recent_audit(g.estate),
+        today=gate_log.today_numbers(g.estate, utcnow()),
     )
 
 

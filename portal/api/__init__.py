@@ -24,13 +24,11 @@ def ping():
 
 
 @bp.get("/openapi.json")
+@limiter.exempt
 def openapi():
-    return jsonify(
-        {
-            "openapi": "3.1.0",
-            "info": {"title": "Gatehouse kiosk API", "version": "1"},
-            "paths": {
-                "/api/v1/ping": {"get": {"summary": "Liveness", "responses": {"200": {"description": "pong"}}}}
-            },
-        }
-    )
+    from portal.api.spec import spec
+
+    return jsonify(spec())
+
+
+from portal.api import views  # noqa: E402,F401 - registers the kiosk endpoints

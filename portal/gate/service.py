@@ -20,9 +20,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, notifications
 from portal.accounts.service import wants_notification
 from portal.extensions import db
 from portal.integrations import messaging
@@ -87,21 +88,34 @@ def _visit_query():
     )
 
 
+# A scan's lookup, built once (it runs on every scan): one visit with its visitors, unit
+# and host in a single query, by QR token or by visitor code, within the estate.
+_VISIT_WITH_ALL = sa.select(Visit).options(joinedload(Visit.visitors), joinedload(Visit.unit),
+                                           joinedload(Visit.host))
+_VISIT_BY_QR = _VISIT_WITH_ALL.where(Visit.qr_token == sa.bindparam("key"),
+                                     Visit.estate_id == sa.bindparam("estate_id"))
+_VISIT_BY_CODE = _VISIT_WITH_ALL.where(Visit.visitor_code == sa.bindparam("key"),
+                                       Visit.estate_id == sa.bindparam("estate_id"))
+_VISIT_ID_BY_QR = sa.select(Visit.id).where(Visit.qr_token == sa.bindparam("key"))
+
+
+def _one_visit(stmt: sa.Select, key: str, estate: Estate) -> Visit | None:
+    return db.session.execute(stmt, {"key": key, "estate_id": estate.id}).unique().scalar_one_or_none()
+
+
 def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = None) -> Decision:
     """The pass of this estate with this QR token or visitor code. A QR token of another
     estate is WRONG_ESTATE; anything else unknown is NOT_FOUND (codes are per estate,
     so another estate's code is simply not found)."""
     if qr_token:
-        visit = db.session.scalar(_visit_query().where(Visit.qr_token == qr_token, Visit.estate_id == estate.id))
+        visit = _one_visit(_VISIT_BY_QR, qr_token, estate)
         if visit is not None:
             return Decision(visit)
-        elsewhere = db.session.scalar(sa.select(Visit.id).where(Visit.qr_token == qr_token))
+        elsewhere = db.session.scalar(_VISIT_ID_BY_QR, {"key": qr_token})
         return Decision(None, Refusal.WRONG_ESTATE if elsewhere is not None else Refusal.NOT_FOUND)
     normalised = normalise_code(code)
     if len(normalised) == 8:
-        visit = db.session.scalar(
-            _visit_query().where(Visit.visitor_code == normalised, Visit.estate_id == estate.id)
-        )
+        visit = _one_visit(_VISIT_BY_CODE, normalised, estate)
         if visit is not None:
             return Decision(visit)
     return Decision(None, Refusal.NOT_FOUND)
@@ -128,7 +142,7 @@ def check(estate: Estate, visit: Visit, now: datetime) -> Decision:
 
 
 def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
-           ctx: GateContext, now: datetime, reason: Refusal | None = None) -> GateEvent:
+           ctx: GateContext, now: datetime, reason: Refusal | None = None, *, add: bool = True) -> GateEvent:
     event = GateEvent(
         estate_id=estate.id, visit_id=visit.id if visit is not None else None,
         guard_user_id=actor.id if actor is not None else None, event_type=event_type, method=ctx.method,
@@ -136,8 +150,67 @@ def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: 
         device_id=(ctx.device_id or None) and ctx.device_id[:100], occurred_at=now,
         client_event_id=ctx.client_event_id,
     )
+    if add:
+        db.session.add(event)
+    return event
+
+
+_INSERT_EVENT = sa.insert(GateEvent.__table__).returning(GateEvent.__table__.c.id)
+_EVENT_COLUMNS = tuple((column.name, sa.inspect(GateEvent).get_property_by_column(column).key)
+                       for column in GateEvent.__table__.columns if not column.primary_key)
+
+
+def _written_event(actor: User | None, estate: Estate, visit: Visit, event_type: GateEventType,
+                   ctx: GateContext, now: datetime) -> GateEvent:
+    """Add a GateEvent and write it now, its id read back (the audit record names it):
+    a Core INSERT … RETURNING, one round trip without a unit-of-work flush. The object
+    then joins the session as a persistent row."""
+    event = _event(actor, estate, visit, event_type, ctx, now, add=False)
+    values = {name: getattr(event, key) for name, key in _EVENT_COLUMNS}
+    event.id = db.session.execute(_INSERT_EVENT, values).scalar_one()
+    make_transient_to_detached(event)
     db.session.add(event)
     return event
+
+
+# What a conditional UPDATE of a scan returns: the columns it writes and the ones the
+# answer and the audit record read (the rest were loaded by the lookup just before).
+_RETURNED = (Visit.status, Visit.entries_used, Visit.max_entries, Visit.people_inside)
+_RETURNED_KEYS = tuple(column.key for column in _RETURNED)
+
+# The two conditional UPDATEs, built once (one per scan or checkout). Their parameters
+# are b_*: an UPDATE's parameter named like a column would be taken as a SET value.
+_TAKE_ENTRY = (
+    sa.update(Visit)
+    .where(
+        Visit.id == sa.bindparam("b_visit_id"), Visit.estate_id == sa.bindparam("b_estate_id"),
+        Visit.status == VisitStatus.ACTIVE, Visit.people_inside.is_(False),
+        sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries),
+        Visit.valid_from <= sa.bindparam("b_now"), Visit.valid_until > sa.bindparam("b_now"),
+    )
+    .values(entries_used=Visit.entries_used + 1, people_inside=True)
+    .returning(*_RETURNED)
+    .execution_options(synchronize_session=False)
+)
+_TAKE_EXIT = (
+    sa.update(Visit)
+    .where(Visit.id == sa.bindparam("b_visit_id"), Visit.estate_id == sa.bindparam("b_estate_id"),
+           Visit.people_inside.is_(True))
+    .values(people_inside=False)
+    .returning(*_RETURNED)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _update_visit(visit: Visit, stmt: sa.Update, **params) -> bool:
+    """Run a conditional UPDATE of `visit` with RETURNING and load what it wrote into
+    `visit`: one round trip instead of UPDATE + refresh. False (nothing loaded) if no row matched."""
+    row = db.session.execute(stmt, {"b_visit_id": visit.id, **{f"b_{k}": v for k, v in params.items()}}).first()
+    if row is None:
+        return False
+    for key, value in zip(_RETURNED_KEYS, row, strict=True):
+        set_committed_value(visit, key, value)
+    return True
 
 
 def _duplicate(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
@@ -194,12 +267,15 @@ def scan(actor: User | None, estate: Estate, ctx: GateContext, now: datetime, *,
 
 
 def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
-    """Tell the host their visitor arrived, by email/SMS as they chose, in their language."""
+    """Tell the host their visitor arrived, by email/SMS as they chose, in their language,
+    and in the app (the bell). Written at once with plain INSERTs: the email and SMS in
+    one, the notification in another (no unit-of-work flush on the scan's path)."""
     host = visit.host
     if host is None:
         return
     names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
     local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
+    messages = []
     with force_locale(host.preferred_language or estate.default_language):
         if names:
             body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
@@ -208,9 +284,13 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
             body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
                       estate=estate.name, unit=visit.unit.number, time=local)
         if host.email and wants_notification(host, "visitor_arrived", "email"):
-            messaging.send_email(host.email, str(_l("Your visitor has arrived")), str(body))
+            messages.append(("EMAIL", host.email, str(_l("Your visitor has arrived")), str(body)))
         if host.phone and wants_notification(host, "visitor_arrived", "sms"):
-            messaging.send_sms(host.phone, str(body))
+            messages.append(("SMS", host.phone, "", str(body)))
+    messaging.send_many(messages)
+    notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS went above
+                        {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
+                         "estate": estate.name}, f"/e/{estate.slug}/home/visits/{visit.id}", now)
 
 
 def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
@@ -223,25 +303,13 @@ def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, no
     decision = check(estate, visit, now)
     if decision.refusal is not None:
         return deny(actor, estate, decision, ctx, now)
-    taken = db.session.execute(
-        sa.update(Visit)
-        .where(
-            Visit.id == visit.id, Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE,
-            Visit.people_inside.is_(False),
-            sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries),
-            Visit.valid_from <= now, Visit.valid_until > now,
-        )
-        .values(entries_used=Visit.entries_used + 1, people_inside=True)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
+    taken = _update_visit(visit, _TAKE_ENTRY, estate_id=estate.id, now=now)
+    if not taken:
         db.session.refresh(visit)
         refusal = entry_refusal(visit, now, estate.timezone) or Refusal.ALREADY_INSIDE
         return deny(actor, estate, Decision(visit, refusal), ctx, now)
-    db.session.refresh(visit)
-    event = _event(actor, estate, visit, GateEventType.ENTRY, ctx, now)
-    db.session.flush()
-    audit.record("visit.entered", visit, actor_id=actor.id if actor else None,
+    event = _written_event(actor, estate, visit, GateEventType.ENTRY, ctx, now)
+    audit.write("visit.entered", visit, actor_id=actor.id if actor else None,
                  after={"entries_used": visit.entries_used, "gate": event.gate, "method": ctx.method.value,
                         "event_id": event.id})
     _host_notice(estate, visit, now)
@@ -254,20 +322,11 @@ def let_out(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, 
     if duplicate is not None:
         return duplicate
     refusal = exit_refusal(visit)
-    out = 0
-    if refusal is None:
-        out = db.session.execute(
-            sa.update(Visit)
-            .where(Visit.id == visit.id, Visit.estate_id == estate.id, Visit.people_inside.is_(True))
-            .values(people_inside=False)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if out != 1:
+    out = refusal is None and _update_visit(visit, _TAKE_EXIT, estate_id=estate.id)
+    if not out:
         return deny(actor, estate, Decision(visit, Refusal.NOT_INSIDE, action="EXIT"), ctx, now)
-    db.session.refresh(visit)
-    event = _event(actor, estate, visit, GateEventType.EXIT, ctx, now)
-    db.session.flush()
-    audit.record("visit.exited", visit, actor_id=actor.id if actor else None,
+    event = _written_event(actor, estate, visit, GateEventType.EXIT, ctx, now)
+    audit.write("visit.exited", visit, actor_id=actor.id if actor else None,
                  after={"gate": event.gate, "method": ctx.method.value, "event_id": event.id})
     return _commit(estate, ctx, "EXIT") or Decision(visit, event=event, action="EXIT")
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from portal.accounts import devices
 from portal.estates import service as estates
+from portal.estates import settings as gate_settings
 from portal.gate import bp, service
 from portal.gate.device import COOKIE, HEADER
 from portal.gate.manage import may_manage_gate
@@ -22,7 +23,7 @@ METHODS = {"CODE": GateMethod.CODE, "SEARCH": GateMethod.SEARCH, "QR": GateMetho
 
 
 def _context(method: str = "CODE") -> service.GateContext:
-    gate = (request.form.get("gate") or session.get("gate_name") or service.DEFAULT_GATE).strip()[:60]
+    gate = gate_settings.current_gate(g.estate, request.form.get("gate") or session.get("gate_name"))
     session["gate_name"] = gate
     return service.GateContext(
         gate=gate, device_id=devices.clean_device_id(request.headers.get(HEADER) or request.cookies.get(COOKIE)),
@@ -42,7 +43,8 @@ def _page(block: str | None = None, status: int = 200, **extra):
         passes=service.search_passes(g.estate, find, utcnow()) if find.strip() else None,
         can_invite=bool(invite_powers(g.access)),
         can_manage=may_manage_gate(),
-        gate_name=session.get("gate_name") or service.DEFAULT_GATE,
+        gate_name=gate_settings.current_gate(g.estate, session.get("gate_name")),
+        gate_names=gate_settings.gate_names(g.estate),
         decision=None,
         code="",
         code_error=None,

@@ -4,6 +4,14 @@ from portal.models.audit import AuditLog
 from portal.models.auth import OneTimeCode, OutboxMessage, PasswordResetToken
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.estate import Estate, EstateStatus
+from portal.models.gate_extras import (
+    Incident,
+    IncidentType,
+    KioskToken,
+    Notification,
+    WalkIn,
+    WalkInStatus,
+)
 from portal.models.household import AccessCard, AccessCardStatus, Vehicle
 from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
 from portal.models.people import Resident, ResidentType, Unit, UnitType
@@ -22,6 +30,12 @@ from portal.models.visits import (
 )
 
 __all__ = [
+    "Incident",
+    "IncidentType",
+    "KioskToken",
+    "Notification",
+    "WalkIn",
+    "WalkInStatus",
     "Ban",
     "BanScope",
     "FrequentVisitor",

@@ -33,6 +33,8 @@ class Estate(TimestampMixin, Base):
     # Short code residents type on the public join page (e.g. GRNPRK).
     join_code: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
     access_card_limit: Mapped[int] = mapped_column(default=4)
+    # The estate's gates, one name a line; the guard picks one at the gate page.
+    gate_names: Mapped[str] = mapped_column(sa.String(700), default="Main gate")
 
     @property
     def is_open(self) -> bool:

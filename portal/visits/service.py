@@ -173,7 +173,8 @@ def _max_entries(data: VisitData) -> int | None:
     return 1
 
 
-def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData]) -> list[GuestData]:
+def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData],
+            phone_optional: bool = False) -> list[GuestData]:
     """Cleaned visitors: names required (but for a delivery), phones in E.164, plates
     upper-case without spaces. Blank rows are skipped."""
     cleaned: list[GuestData] = []
@@ -192,7 +193,7 @@ def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData]) -> lis
                 phone = normalise_phone(guest.phone, estate.country)
             except InvalidPhone:
                 raise InvalidValue(f"guests-{i}-phone", BAD_PHONE) from None
-        elif not delivery:
+        elif not delivery and not phone_optional:
             raise InvalidValue(f"guests-{i}-phone", _l("Enter the visitor's phone number."))
         plate = normalise_plate(guest.plate)
         if len(plate) > 20:
@@ -305,7 +306,8 @@ def _snapshot(visit: Visit) -> dict:
     }
 
 
-def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, as_admin: bool = False) -> Visit:
+def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, as_admin: bool = False,
+                 phone_optional: bool = False) -> Visit:
     """Invite visitors to `unit_id`. A resident may invite only to a unit they live in
     (and is the host); an admin (`as_admin`) to any unit of the estate (no host).
     Raises InvalidValue (422) for bad input or a banned phone."""
@@ -316,7 +318,7 @@ def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, 
     if unit is None:
         raise InvalidValue("unit_id", _l("Choose a unit."))
     now = utcnow()
-    guests = _guests(estate, data.pass_type, data.guests)
+    guests = _guests(estate, data.pass_type, data.guests, phone_optional)  # phone_optional: walk-ins
     purpose = _purpose(data.purpose)
     max_entries = _max_entries(data)
     window = _window(estate, data, now)

@@ -174,3 +174,21 @@ def new_page(browser, live_server, request):
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.fixture(autouse=True)
+def _free_gate_devices(request):
+    """Every browser context is a new gate device, and a guard account works on one
+    device only: each browser test starts with all guards unbound (a test that checks
+    binding binds them itself)."""
+    if "live_server" not in request.fixturenames and "new_page" not in request.fixturenames:
+        yield
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(request.getfixturevalue("browser_database_url"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE membership SET bound_device_id = NULL, bound_at = NULL "
+                             "WHERE bound_device_id IS NOT NULL"))
+    engine.dispose()
+    yield

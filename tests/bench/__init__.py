@@ -1,0 +1,1 @@
+"""Benchmarks (not collected by pytest: no test_ prefix). Run with `make bench-gate`."""

@@ -1,0 +1,804 @@
+"""Gate benchmark: the kiosk API's scan + checkout under load, against a trivial endpoint.
+
+    python -m tests.bench.gate_bench            # what `make bench-gate` runs
+    python -m tests.bench.gate_bench --help     # levels, duration, gunicorn workers/threads
+
+1. Creates a fresh PostgreSQL database (BENCH_DATABASE_URL, default
+   postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench), runs `flask db upgrade`
+   and seeds it with COPY: one estate, 2,000 units, 4,000 residents (2,000 with a login),
+   32 guards, 5,000 passes valid now (SINGLE_USE and MULTI_ENTRY, one visitor each),
+   200,000 past passes and 500,000 past gate events over a year, a few hundred bans; ANALYZE.
+2. Serves the app with gunicorn in production mode (GATEHOUSE_ENV=production, a random
+   SECRET_KEY, DEV mode off, rate limits off), waits for /health, and takes one kiosk
+   token per guard (one guard and one device per client, as at a real estate).
+3. Drives it from a separate process (`drive` below): N client threads, each with its own
+   keep-alive connection (http.client), for 1, 8 and 32 clients. Each client takes an
+   unused pass, scans it (expects 200), checks it out (expects 200). Then the same levels
+   against GET /api/v1/ping. Passes are reset between levels; if a level runs out of
+   fresh passes it reuses checked-out MULTI_ENTRY passes (counted as "recycled").
+4. Prints requests/s and p50/p95/p99 latency per endpoint and level, errors, the
+   scan/ping throughput ratio, and where the CPU went (driver, gunicorn, PostgreSQL).
+
+The load generator, gunicorn and PostgreSQL share the machine's cores: the figures are a
+floor for a real deployment, where the kiosks are other machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import http.client
+import json
+import math
+import os
+import random
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench"
+ESTATE_SLUG = "bench"
+GUARD_PASSWORD = "bench-guard-password"  # noqa: S105 - a throwaway benchmark database
+UNITS = 2_000
+VALID_PASSES = 5_000
+PAST_VISITS = 200_000
+PAST_EVENTS = 500_000
+GUARDS = 32
+MULTI_MAX_ENTRIES = 20
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GATES = ("Main gate", "Back gate")
+
+# --- database ------------------------------------------------------------------------------
+
+
+def _libpq_url(url: str) -> str:
+    """SQLAlchemy's postgresql+psycopg:// URL as psycopg's postgresql:// one."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def create_database(url: str) -> None:
+    """Drop and create the benchmark database (connecting to the server's `postgres` db)."""
+    libpq = _libpq_url(url)
+    base, name = libpq.rsplit("/", 1)
+    name = name.split("?", 1)[0]
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing odd database name {name!r}")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def migrate(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def hash_password(url: str, password: str) -> str:
+    """Hashed once with the app's own hasher (argon2id, production parameters)."""
+    from portal import create_app
+    from portal.auth.service import hash_password as app_hash
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        return app_hash(password)
+
+
+def _copy(cur: psycopg.Cursor, table: str, columns: str, rows) -> int:
+    n = 0
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            n += 1
+    return n
+
+
+def _copy_lines(cur: psycopg.Cursor, table: str, columns: str, lines: list[str]) -> int:
+    """COPY from preformatted tab-separated lines: several times faster than write_row."""
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for i in range(0, len(lines), 10_000):
+            copy.write("\n".join(lines[i:i + 10_000]) + "\n")
+    return len(lines)
+
+
+BULK_TABLES = ("visit", "visit_guest", "gate_event")
+
+
+def _drop_indexes(cur: psycopg.Cursor) -> list[str]:
+    """Drop the big tables' secondary indexes and unique constraints (rebuilt after the
+    load, much faster than maintaining them row by row); returns the SQL to rebuild them."""
+    rebuild = []
+    cur.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE contype = 'u' AND conrelid::regclass::text = ANY(%s)", (list(BULK_TABLES),))
+    for table, name, definition in cur.fetchall():
+        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    cur.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' AND i.tablename = ANY(%s)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)", (list(BULK_TABLES),))
+    for name, definition in cur.fetchall():
+        cur.execute(f'DROP INDEX "{name}"')
+        rebuild.append(definition)
+    return rebuild
+
+
+def _codes(rng: random.Random, n: int) -> list[str]:
+    seen: set[str] = set()
+    while len(seen) < n:
+        seen.add("".join(rng.choices(CODE_ALPHABET, k=8)))
+    codes = list(seen)
+    rng.shuffle(codes)
+    return codes
+
+
+def seed(url: str, password_hash: str, now: datetime) -> dict:
+    """Bulk-load the estate with COPY (explicit ids, sequences moved after). Returns counts."""
+    rng = random.Random(20261130)
+    counts: dict[str, int] = {}
+    year_ago = now - timedelta(days=365)
+    with psycopg.connect(_libpq_url(url)) as conn, conn.cursor() as cur:
+        # The rows are consistent by construction: skip the per-row foreign-key triggers.
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        cur.execute("SET work_mem = '128MB'")
+        rebuild = _drop_indexes(cur)
+        cur.execute(
+            "INSERT INTO estate (id, slug, name, address, city, country, timezone, currency, default_language,"
+            " status, brand_color, created_at, access_card_limit, gate_names)"
+            " VALUES (1, %s, 'Bench Estate', '1 Benchmark Road', 'Lagos', 'NG', 'Africa/Lagos', 'NGN', 'en',"
+            " 'ACTIVE', '#1e6b52', %s, 4, %s)",
+            (ESTATE_SLUG, year_ago, "\n".join(GATES)),
+        )
+        counts["unit"] = _copy(
+            cur, "unit", "id, estate_id, number, block, floor, unit_type, created_at, notes",
+            ((i, 1, f"{chr(65 + (i - 1) // 100)}{(i - 1) % 100 + 1:03d}", chr(65 + (i - 1) // 100),
+              str((i - 1) % 10), "APARTMENT", year_ago, "") for i in range(1, UNITS + 1)),
+        )
+        # Users: one login per unit (the host of its passes), then the guards.
+        users = [(i, f"resident{i:04d}@bench.test", f"+23480{i:08d}", f"Resident {i}", password_hash)
+                 for i in range(1, UNITS + 1)]
+        guard_ids = list(range(UNITS + 1, UNITS + GUARDS + 1))
+        users += [(g, f"guard{k + 1:02d}@bench.test", None, f"Guard {k + 1}", password_hash)
+                  for k, g in enumerate(guard_ids)]
+        counts["user_account"] = _copy(
+            cur, "user_account",
+            "id, email, phone, full_name, password_hash, status, session_version, created_at, notification_prefs",
+            ((uid, email, phone, name, pw, "ACTIVE", 1, year_ago, "{}") for uid, email, phone, name, pw in users),
+        )
+        memberships = [(i, i, "RESIDENT") for i in range(1, UNITS + 1)]
+        memberships += [(g, g, "GUARD") for g in guard_ids]
+        counts["membership"] = _copy(
+            cur, "membership", "id, user_id, estate_id, role, is_supervisor, created_at",
+            ((mid, uid, 1, role, False, year_ago) for mid, uid, role in memberships),
+        )
+        counts["resident"] = _copy(
+            cur, "resident",
+            "id, estate_id, unit_id, user_id, full_name, phone, resident_type, created_at, emergency_contact_name",
+            (row for i in range(1, UNITS + 1) for row in (
+                (2 * i - 1, 1, i, i, f"Resident {i}", f"+23480{i:08d}", "OWNER", year_ago, ""),
+                (2 * i, 1, i, None, f"Family {i}", None, "FAMILY", year_ago, ""),
+            )),
+        )
+        # Passes: a year of past ones, then the ones valid now (the benchmark's).
+        total_visits = PAST_VISITS + VALID_PASSES
+        codes = _codes(rng, total_visits)
+        visits, valid = [], []
+        for vid in range(1, total_visits + 1):
+            unit = rng.randint(1, UNITS)
+            multi = rng.random() < 0.5
+            kind = "MULTI_ENTRY" if multi else "SINGLE_USE"
+            token = secrets.token_urlsafe(24)
+            if vid <= PAST_VISITS:
+                start = year_ago + timedelta(seconds=rng.randint(0, 364 * 86400))
+                until = start + timedelta(hours=rng.choice((4, 12, 24, 48)))
+                purpose, max_entries, used = "", 3 if multi else 1, 1
+            else:
+                start = now - timedelta(minutes=rng.randint(5, 600))
+                until = now + timedelta(days=rng.randint(1, 3))
+                purpose, max_entries, used = "Visit", MULTI_MAX_ENTRIES if multi else 1, 0
+                valid.append((vid, token, multi))
+            visits.append(f"{vid}\t1\t{unit}\t{unit}\t{unit}\t{kind}\tACTIVE\t{purpose}\t{start.isoformat()}\t"
+                          f"{until.isoformat()}\t\t{max_entries}\t{used}\tf\t{token}\t{codes[vid - 1]}\t"
+                          f"{start.isoformat()}")
+        counts["visit"] = _copy_lines(
+            cur, "visit",
+            "id, estate_id, unit_id, host_user_id, created_by_id, pass_type, status, purpose, valid_from,"
+            " valid_until, weekdays, max_entries, entries_used, people_inside, qr_token, visitor_code, created_at",
+            visits,
+        )
+        # Visitors and a year of gate events are made by the server itself (seconds, not minutes).
+        cur.execute(
+            "INSERT INTO visit_guest (id, visit_id, estate_id, full_name, phone, plate)"
+            " SELECT id, id, 1, 'Visitor ' || id, '+23490' || lpad(id::text, 8, '0'),"
+            "  CASE WHEN id % 3 = 0 THEN 'LAG' || lpad((id % 1000)::text, 3, '0') || 'XY' END FROM visit"
+        )
+        counts["visit_guest"] = cur.rowcount
+        cur.execute("SELECT setseed(0.2026)")
+        cur.execute(
+            "INSERT INTO gate_event (estate_id, visit_id, guard_user_id, event_type, method, reason, gate,"
+            " device_id, occurred_at)"
+            " SELECT 1, visit_id, %(g0)s + visit_id %% %(guards)s, event_type, method, reason,"
+            "  CASE WHEN visit_id %% 2 = 0 THEN %(gate0)s ELSE %(gate1)s END,"
+            "  CASE WHEN event_type = 'DENIED' THEN NULL"
+            "   ELSE 'bench-kiosk-' || lpad((visit_id %% %(guards)s + 1)::text, 2, '0') END, occurred_at"
+            " FROM ("
+            "  SELECT v.id AS visit_id, e.t AS event_type, 'QR' AS method, NULL AS reason,"
+            "   CASE e.t WHEN 'ENTRY' THEN v.valid_from + (1 + v.id %% 120) * interval '1 minute'"
+            "    ELSE least(v.valid_from + (11 + v.id %% 120 + v.id %% 590) * interval '1 minute', v.valid_until)"
+            "   END AS occurred_at"
+            "  FROM visit v CROSS JOIN (VALUES ('ENTRY'), ('EXIT')) AS e(t) WHERE v.id <= %(past)s"
+            "  UNION ALL"
+            "  SELECT v.id, 'DENIED', 'CODE', 'PASS_EXPIRED', v.valid_until + (1 + s %% 48) * interval '1 hour'"
+            "  FROM generate_series(1, %(denied)s) AS s JOIN visit v ON v.id = 1 + (s * 7919) %% %(past)s"
+            " ) AS events ORDER BY occurred_at",
+            {"g0": guard_ids[0], "guards": GUARDS, "gate0": GATES[0], "gate1": GATES[1], "past": PAST_VISITS,
+             "denied": PAST_EVENTS - 2 * PAST_VISITS},
+        )
+        counts["gate_event"] = cur.rowcount
+        # Bans on other numbers: the scan's ban query looks at a real table.
+        counts["ban"] = _copy(
+            cur, "ban", "id, estate_id, phone, scope, owner_user_id, severity, reason, created_by_id, created_at",
+            ((b, 1, f"+23470{b:08d}", "ESTATE" if b <= 200 else "PERSONAL", None if b <= 200 else b - 200,
+              ("LOW", "MEDIUM", "HIGH")[b % 3], "benchmark ban", guard_ids[0], year_ago) for b in range(1, 301)),
+        )
+        for statement in rebuild:
+            cur.execute(statement)
+        for table in ("estate", "unit", "user_account", "membership", "resident", "visit", "visit_guest", "ban",
+                      "gate_event"):
+            cur.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+        conn.commit()
+    with psycopg.connect(_libpq_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return {"counts": counts, "valid": valid, "guards": [f"guard{k + 1:02d}@bench.test" for k in range(GUARDS)]}
+
+
+def reset_passes(url: str, visit_ids: list[int]) -> None:
+    """Between levels: the benchmark's passes unused again (nobody inside, no entry taken)."""
+    with psycopg.connect(_libpq_url(url)) as conn:
+        conn.execute("UPDATE visit SET entries_used = 0, people_inside = false WHERE id = ANY(%s)", (visit_ids,))
+        conn.commit()
+
+
+# --- server -------------------------------------------------------------------------------
+
+
+def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "GATEHOUSE_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "GATEHOUSE_DEV_MODE": "0",
+        "RATELIMIT_ENABLED": "0",
+        "KIOSK_TOKEN_TTL": str(6 * 3600),
+    }
+    env.pop("REDIS_URL", None)
+    cmd = [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
+           "--backlog", "512", "--log-level", "warning"]
+    log = open(ROOT / "test-artifacts" / "bench-gate-gunicorn.log", "w")  # noqa: SIM115 - lives with the server
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({server.returncode}); see test-artifacts/bench-gate-gunicorn.log")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /health within 30 s")
+
+
+def _post_json(port: int, path: str, payload: dict, token: str | None = None) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request("POST", path, body=json.dumps(payload), headers=headers)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    try:
+        return resp.status, json.loads(body)
+    except ValueError:
+        return resp.status, {"raw": body[:300].decode(errors="replace")}
+
+
+def kiosk_tokens(port: int, guards: list[str], count: int) -> list[tuple[str, str]]:
+    """One (token, device_id) per client: each guard signs in on their own gate device."""
+    tokens = []
+    for k, login in enumerate(guards[:count]):
+        device = f"bench-kiosk-{k + 1:02d}"
+        status, body = _post_json(port, "/api/v1/kiosk/token", {"estate": ESTATE_SLUG, "login": login,
+                                                                 "password": GUARD_PASSWORD, "device_id": device})
+        if status != 200 or not body.get("success"):
+            raise SystemExit(f"kiosk token for {login}: HTTP {status} {body}")
+        tokens.append((body["data"]["access_token"], device))
+    return tokens
+
+
+# --- CPU accounting (Linux /proc, read-only) ----------------------------------------------------
+
+
+def _proc_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _cpu_snapshot(server_pid: int, database: str) -> dict[str, int]:
+    """CPU ticks of gunicorn (master + workers), PostgreSQL (the benchmark database's
+    backends and the server's background processes), this process, and the whole machine."""
+    snap = {"gunicorn": 0, "postgres": 0, "driver": _proc_ticks(os.getpid())}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, tail = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        comm = head.split("(", 1)[1]
+        ppid = int(tail.split()[1])
+        if pid == server_pid or ppid == server_pid:
+            snap["gunicorn"] += _proc_ticks(pid)
+        elif comm.startswith("postgres"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace").split()
+            except OSError:
+                continue
+            # "postgres: user db host(port) state" for a backend, "postgres: walwriter" otherwise
+            background = not any("(" in t or t == "[local]" for t in title)
+            if database in title or background:
+                snap["postgres"] += _proc_ticks(pid)
+    with open("/proc/stat") as f:
+        total = [int(x) for x in f.readline().split()[1:]]
+    snap["machine_busy"] = sum(total) - total[3] - total[4]  # all but idle and iowait
+    return snap
+
+
+def machine_busy(seconds: float = 2.0) -> float:
+    """How many cores something was using over `seconds` (before the benchmark: other work)."""
+    def busy() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+        return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+    b0, t0 = busy()
+    time.sleep(seconds)
+    b1, t1 = busy()
+    return (b1 - b0) / max(1, t1 - t0) * (os.cpu_count() or 1)
+
+
+# --- the load driver (runs in its own process) ----------------------------------------------------
+
+
+class _Recorder:
+    def __init__(self):
+        self.samples: dict[str, list[float]] = collections.defaultdict(list)
+        self.errors: collections.Counter = collections.Counter()
+        self.lock = threading.Lock()
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None,
+             headers: dict) -> tuple[float, float, object, bytes]:
+    t0 = time.perf_counter()
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        return t0, time.perf_counter(), type(exc).__name__, b""
+    return t0, time.perf_counter(), resp.status, data
+
+
+def _error_key(kind: str, status: object, data: bytes) -> str:
+    code = ""
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        code = json.loads(data)["error"]["code"]
+    return f"{kind} {status} {code}".strip()
+
+
+def drive(cfg: dict) -> dict:
+    """N client threads, one keep-alive connection each, for warmup + duration seconds."""
+    host, port, mode, clients = "127.0.0.1", cfg["port"], cfg["mode"], cfg["clients"]
+    fresh = collections.deque((qr, multi) for qr, multi in cfg.get("passes", []))
+    recycled: collections.deque = collections.deque()
+    uses: collections.Counter = collections.Counter()
+    state = {"recycled_uses": 0, "exhausted": False}
+    rec = _Recorder()
+    barrier = threading.Barrier(clients + 1)
+    times: dict[str, float] = {}
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        local: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+        errors: collections.Counter = collections.Counter()
+        if mode == "ping":
+            headers = {"Accept": "application/json"}
+        else:
+            token, device = cfg["tokens"][k]
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        barrier.wait()
+        end = times["end"]
+        while time.perf_counter() < end:
+            if mode == "ping":
+                t0, t1, status, data = _request(conn, "GET", "/api/v1/ping", None, headers)
+                local["ping"].append((t1, t1 - t0))
+                if status != 200:
+                    errors[_error_key("ping", status, data)] += 1
+                continue
+            try:
+                qr, multi = fresh.popleft()
+            except IndexError:
+                try:
+                    qr, multi = recycled.popleft()
+                    state["recycled_uses"] += 1
+                except IndexError:
+                    state["exhausted"] = True
+                    break
+            gate = GATES[k % 2]
+            body = json.dumps({"qr_token": qr, "gate": gate, "device_id": device}).encode()
+            t0, t1, status, data = _request(conn, "POST", "/api/v1/checkin/scan", body, headers)
+            local["scan"].append((t1, t1 - t0))
+            if status != 200:
+                errors[_error_key("scan", status, data)] += 1
+                continue
+            t0, t1, status, data = _request(conn, "POST", "/api/v1/checkin/checkout", body, headers)
+            local["checkout"].append((t1, t1 - t0))
+            if status != 200:
+                errors[_error_key("checkout", status, data)] += 1
+                continue
+            uses[qr] += 1
+            if multi and uses[qr] < MULTI_MAX_ENTRIES:
+                recycled.append((qr, multi))
+        conn.close()
+        start = times["measure"]
+        with rec.lock:
+            for kind, samples in local.items():
+                rec.samples[kind].extend(lat for done, lat in samples if start <= done <= end)
+            rec.errors.update(errors)
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
+    for t in threads:
+        t.start()
+    now = time.perf_counter()
+    times["measure"] = now + cfg["warmup"]
+    times["end"] = times["measure"] + cfg["duration"]
+    barrier.wait()
+    time.sleep(max(0.0, times["measure"] - time.perf_counter()))
+    before = _cpu_snapshot(cfg["server_pid"], cfg["database"])
+    time.sleep(max(0.0, times["end"] - time.perf_counter()))
+    after = _cpu_snapshot(cfg["server_pid"], cfg["database"])
+    for t in threads:
+        t.join()
+    hz = os.sysconf("SC_CLK_TCK")
+    cpu = {key: (after[key] - before[key]) / hz / cfg["duration"] for key in after}
+    result = {"mode": mode, "clients": clients, "duration": cfg["duration"], "cpu_cores": cpu,
+              "recycled_uses": state["recycled_uses"], "exhausted": state["exhausted"],
+              "errors": dict(rec.errors), "endpoints": {}}
+    for kind, lats in rec.samples.items():
+        lats.sort()
+        result["endpoints"][kind] = {
+            "requests": len(lats),
+            "rps": len(lats) / cfg["duration"],
+            **{f"p{q}": _percentile(lats, q / 100) * 1000 for q in (50, 95, 99)},
+        }
+    return result
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
+
+
+def run_driver(cfg: dict) -> dict:
+    """The driver in a separate Python process: the server's GIL and the client's are separate."""
+    proc = subprocess.run([sys.executable, "-m", "tests.bench.gate_bench", "drive"], cwd=ROOT,
+                          input=json.dumps(cfg), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"driver failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+# --- profile (in process, one client) ---------------------------------------------------------
+
+
+def profile(url: str, seeded: dict, pairs: int) -> None:
+    """Scan + check out `pairs` passes through the Flask test client in this process: the
+    SQL of one scan and one checkout, queries and time per request (Python vs database),
+    and the hottest functions (cProfile). Run after a benchmark (it uses its database)."""
+    import cProfile
+    import io
+    import pstats
+
+    import sqlalchemy as sa
+
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV_NAME": "production", "DEV_MODE": False,
+                      "SECRET_KEY": secrets.token_hex(32), "RATELIMIT_ENABLED": False,
+                      "KIOSK_TOKEN_TTL": 3600})
+    client = app.test_client()
+    device = f"bench-kiosk-{GUARDS:02d}"
+    answer = client.post("/api/v1/kiosk/token", json={"estate": ESTATE_SLUG, "login": seeded["guards"][-1],
+                                                      "password": GUARD_PASSWORD, "device_id": device})
+    if answer.status_code != 200:
+        raise SystemExit(f"kiosk token: {answer.status_code} {answer.get_json()}")
+    headers = {"Authorization": f"Bearer {answer.get_json()['data']['access_token']}"}
+    reset_passes(url, [vid for vid, _, _ in seeded["valid"]])
+    passes = [qr for _, qr, _ in seeded["valid"]][: pairs + 1]
+    statements: list[tuple[str, float]] = []
+    started: list[float] = []
+
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        started.append(time.perf_counter())
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        statements.append((" ".join(statement.split()), time.perf_counter() - started.pop()))
+
+    @sa.event.listens_for(engine, "engine_connect")
+    def _connect(conn):
+        statements.append(("(pool checkout, with pre-ping if configured)", 0.0))
+
+    @sa.event.listens_for(engine, "commit")
+    def _commit(conn):
+        statements.append(("COMMIT", 0.0))
+
+    @sa.event.listens_for(engine, "rollback")
+    def _rollback(conn):
+        statements.append(("ROLLBACK", 0.0))
+
+    def call(path: str, qr: str) -> tuple[int, list[tuple[str, float]], float]:
+        statements.clear()
+        t0 = time.perf_counter()
+        response = client.post(path, json={"qr_token": qr, "gate": GATES[0], "device_id": device}, headers=headers)
+        return response.status_code, list(statements), time.perf_counter() - t0
+
+    for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # warm up, then show the SQL
+        status, sql, _ = call(path, passes[0])
+        print(f"{path} -> {status}: {len(sql)} round trips (BEGIN is sent with the first statement)")
+        for text, seconds in sql:
+            print(f"  {seconds * 1000:6.2f} ms  {text[:150]}")
+    half = len(passes) // 2
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for qr in passes[1:half]:  # without the profiler: CPU time of this process per request
+        for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):
+            call(path, qr)
+    n = 2 * (half - 1)
+    print(f"without profiler: {(time.process_time() - cpu0) / n * 1000:.2f} ms CPU (Flask + SQLAlchemy + psycopg)"
+          f" and {(time.perf_counter() - wall0) / n * 1000:.2f} ms wall per request, scan and checkout alike")
+    totals = {"scan": [0, 0.0, 0.0], "checkout": [0, 0.0, 0.0]}  # queries, db seconds, wall seconds
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waiting on PostgreSQL is not counted
+    profiler.enable()
+    for qr in passes[half:]:
+        for kind, path in (("scan", "/api/v1/checkin/scan"), ("checkout", "/api/v1/checkin/checkout")):
+            status, sql, wall = call(path, qr)
+            if status != 200:
+                print(f"  {kind} {status}")
+            totals[kind][0] += len(sql)
+            totals[kind][1] += sum(seconds for _, seconds in sql)
+            totals[kind][2] += wall
+    profiler.disable()
+    n = len(passes) - half
+    for kind, (queries, db_s, wall_s) in totals.items():
+        print(f"{kind}: {queries / n:.1f} round trips, {wall_s / n * 1000:.2f} ms per request in process, "
+              f"of which {db_s / n * 1000:.2f} ms waiting on PostgreSQL (profiler on)")
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    by_package: collections.Counter = collections.Counter()
+    for (filename, _, function), (_, _, tottime, _, _) in stats.stats.items():
+        if "site-packages/" in filename:
+            package = filename.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/portal/" in filename:
+            package = "portal"
+        elif filename == "~" and "method" in function:
+            package = "builtins"
+        else:
+            package = "stdlib/other"
+        by_package[package] += tottime
+    total = sum(by_package.values())
+    print("CPU time by package (profiler on):")
+    for package, seconds in by_package.most_common(10):
+        print(f"  {package:<20}{seconds / total:6.0%}")
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
+    print(out.getvalue())
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def report(results: list[dict], levels: list[int]) -> str:
+    lines = [
+        f"{'endpoint':<22}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}",
+        "-" * 74,
+    ]
+    by = {(r["mode"], r["clients"]): r for r in results}
+    names = {"scan": "POST checkin/scan", "checkout": "POST checkin/checkout", "ping": "GET ping"}
+    for mode, kinds in (("scan", ("scan", "checkout")), ("ping", ("ping",))):
+        for n in levels:
+            r = by.get((mode, n))
+            if r is None:
+                continue
+            for kind in kinds:
+                e = r["endpoints"].get(kind, {"rps": 0, "p50": float("nan"), "p95": float("nan"),
+                                              "p99": float("nan")})
+                errs = sum(v for k, v in r["errors"].items() if k.startswith(kind + " "))
+                lines.append(f"{names[kind]:<22}{n:>8}{e['rps']:>9.0f}{e['p50']:>9.1f}{e['p95']:>9.1f}"
+                             f"{e['p99']:>9.1f}{errs:>8}")
+    lines.append("")
+    lines.append(f"{'clients':>8}{'scan/s':>9}{'ping/s':>9}{'scan÷ping':>11}{'(scan+checkout)÷ping':>22}")
+    for n in levels:
+        s, p = by.get(("scan", n)), by.get(("ping", n))
+        if not s or not p:
+            continue
+        scan = s["endpoints"].get("scan", {}).get("rps", 0)
+        both = scan + s["endpoints"].get("checkout", {}).get("rps", 0)
+        ping = p["endpoints"].get("ping", {}).get("rps", 0) or float("nan")
+        lines.append(f"{n:>8}{scan:>9.0f}{ping:>9.0f}{scan / ping:>10.0%} {both / ping:>21.0%}")
+    lines.append("")
+    lines.append(f"CPU during the measured window, in cores (the machine has {os.cpu_count()}):")
+    lines.append(f"{'run':<14}{'gunicorn':>10}{'postgres':>10}{'driver':>8}{'others':>8}{'machine':>9}"
+                 f"{'server CPU ms/request':>23}")
+    for r in results:
+        c = r["cpu_cores"]
+        others = max(0.0, c["machine_busy"] - c["gunicorn"] - c["postgres"] - c["driver"])
+        requests = sum(e["requests"] for e in r["endpoints"].values()) or 1
+        per_request = (c["gunicorn"] + c["postgres"]) * r["duration"] * 1000 / requests
+        lines.append(f"{r['mode'] + ' x' + str(r['clients']):<14}{c['gunicorn']:>10.2f}{c['postgres']:>10.2f}"
+                     f"{c['driver']:>8.2f}{others:>8.2f}{c['machine_busy']:>9.2f}{per_request:>23.2f}")
+    lines.append("(others: processes outside the benchmark; server CPU = gunicorn + PostgreSQL per request)")
+    notes = []
+    for r in results:
+        for key, count in sorted(r["errors"].items()):
+            notes.append(f"  {r['mode']} x{r['clients']}: {count} x {key}")
+        if r["recycled_uses"]:
+            notes.append(f"  {r['mode']} x{r['clients']}: {r['recycled_uses']} scans reused MULTI_ENTRY passes")
+        if r["exhausted"]:
+            notes.append(f"  {r['mode']} x{r['clients']}: ran out of passes before the end")
+    if notes:
+        lines.append("")
+        lines.append("Errors and notes:")
+        lines.extend(notes)
+    return "\n".join(lines)
+
+
+def targets(results: list[dict]) -> str:
+    by = {(r["mode"], r["clients"]): r for r in results}
+    out = []
+    s8 = by.get(("scan", 8))
+    if s8 and "scan" in s8["endpoints"]:
+        p95 = s8["endpoints"]["scan"]["p95"]
+        out.append(f"scan p95 at 8 clients: {p95:.1f} ms (target <= 25 ms): {'MET' if p95 <= 25 else 'NOT MET'}")
+    for n in sorted({r["clients"] for r in results}):
+        s, p = by.get(("scan", n)), by.get(("ping", n))
+        if s and p and p["endpoints"].get("ping", {}).get("rps"):
+            ratio = s["endpoints"].get("scan", {}).get("rps", 0) / p["endpoints"]["ping"]["rps"]
+            out.append(f"scan/ping throughput at {n} clients: {ratio:.0%} (target >= 50%): "
+                       f"{'MET' if ratio >= 0.5 else 'NOT MET'}")
+    return "\n".join(out)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "drive", "profile"))
+    parser.add_argument("--levels", default="1,8,32", help="concurrent clients per level (default 1,8,32)")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per level (default 10)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first (default 1)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
+    parser.add_argument("--reuse-db", action="store_true", help="skip create + seed (the last run's database)")
+    parser.add_argument("--only", choices=("scan", "ping"), help="run only one endpoint's levels")
+    parser.add_argument("--pairs", type=int, default=300, help="profile: scan + checkout pairs (default 300)")
+    args = parser.parse_args(argv)
+
+    if args.command == "drive":
+        print(json.dumps(drive(json.load(sys.stdin))))
+        return 0
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    levels = [int(x) for x in args.levels.split(",")]
+    if max(levels) > GUARDS:
+        raise SystemExit(f"at most {GUARDS} clients (one guard each)")
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    state_file = ROOT / "test-artifacts" / "bench-gate-passes.json"
+    now = datetime.now(UTC)
+    print(f"Gate benchmark on {os.cpu_count()} cores; database {url.rsplit('@', 1)[-1]}", flush=True)
+    if args.command == "profile":
+        if not state_file.exists():
+            raise SystemExit("run the benchmark first: profile uses its database")
+        profile(url, json.loads(state_file.read_text()), args.pairs)
+        return 0
+    if args.reuse_db and state_file.exists():
+        seeded = json.loads(state_file.read_text())
+        print("reusing the seeded database", flush=True)
+    else:
+        t = time.perf_counter()
+        create_database(url)
+        migrate(url)
+        print(f"created and migrated in {time.perf_counter() - t:.1f} s", flush=True)
+        t = time.perf_counter()
+        password_hash = hash_password(url, GUARD_PASSWORD)
+        seeded = seed(url, password_hash, now)
+        print(f"seeded in {time.perf_counter() - t:.1f} s: "
+              + ", ".join(f"{v:,} {k}" for k, v in seeded["counts"].items()), flush=True)
+        state_file.write_text(json.dumps(seeded))
+    visit_ids = [vid for vid, _, _ in seeded["valid"]]
+    passes = [(qr, multi) for _, qr, multi in seeded["valid"]]
+
+    idle_load = machine_busy()
+    print(f"before the run, other processes kept {idle_load:.2f} of {os.cpu_count()} cores busy"
+          + ("  (WARNING: the figures will be low)" if idle_load > 0.2 else ""), flush=True)
+    print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), production config", flush=True)
+    server = start_server(url, args.port, args.workers, args.threads)
+    results = []
+    try:
+        tokens = kiosk_tokens(args.port, seeded["guards"], max(levels)) if args.only != "ping" else []
+        base = {"port": args.port, "server_pid": server.pid, "database": _libpq_url(url).rsplit("/", 1)[1], "duration": args.duration, "warmup": args.warmup}
+        for mode in ("scan", "ping"):
+            if args.only and mode != args.only:
+                continue
+            for n in levels:
+                cfg = {**base, "mode": mode, "clients": n}
+                if mode == "scan":
+                    reset_passes(url, visit_ids)
+                    random.Random(n).shuffle(passes)
+                    cfg.update(passes=passes, tokens=tokens[:n])
+                r = run_driver(cfg)
+                results.append(r)
+                main_kind = "scan" if mode == "scan" else "ping"
+                e = r["endpoints"].get(main_kind, {})
+                print(f"  {mode:<5} x{n:<3} {e.get('rps', 0):7.0f} req/s  p95 {e.get('p95', float('nan')):6.1f} ms"
+                      f"  errors {sum(r['errors'].values())}", flush=True)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    print()
+    print(report(results, levels))
+    print()
+    print(targets(results))
+    (ROOT / "test-artifacts" / "bench-gate.json").write_text(json.dumps(
+        {"date": now.isoformat(), "cores": os.cpu_count(), "busy_before": idle_load, "workers": args.workers, "threads": args.threads,
+         "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
