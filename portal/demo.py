@@ -151,7 +151,7 @@ DEMO_VISITS = [
 BANNED_PHONE = "+2348099999999"
 
 
-def _demo_visit(estate: Estate, unit: Unit, host: User, code: str, pass_type: PassType, name: str, phone: str,
+def _demo_visit(estate: Estate, unit: Unit, host: User | None, code: str, pass_type: PassType, name: str, phone: str,
                 starts: datetime, ends: datetime, status: VisitStatus, max_entries: int | None,
                 inside: bool = False, used: int = 0) -> Visit:
     """Create the visit with this code, or put it back as described (windows move with the clock)."""
@@ -160,7 +160,8 @@ def _demo_visit(estate: Estate, unit: Unit, host: User, code: str, pass_type: Pa
         visit = Visit(estate_id=estate.id, visitor_code=code, qr_token=secrets.token_urlsafe(24))
         db.session.add(visit)
         visit.visitors = [VisitGuest(estate_id=estate.id, full_name=name, phone=phone)]
-    visit.unit_id, visit.host_user_id, visit.created_by_id = unit.id, host.id, host.id
+    visit.unit_id = unit.id
+    visit.host_user_id = visit.created_by_id = host.id if host is not None else None
     visit.pass_type, visit.status, visit.purpose = pass_type, status, "Visit"
     visit.valid_from, visit.valid_until, visit.max_entries = starts, ends, max_entries
     visit.entries_used, visit.people_inside = used, inside
@@ -193,7 +194,8 @@ def _seed_visits(gp: Estate, units: dict[str, Unit], host: User, guard: User, rn
         inside = n < 3
         entered = now - (timedelta(minutes=20 + 25 * n) if inside else timedelta(days=1 + n % 14, hours=rng.randint(0, 8)))
         name = f"{rng.choice(NG_FIRST)} {rng.choice(NG_LAST)}"
-        visit = _demo_visit(gp, hosts[n % len(hosts)], host, f"HIS{n:05d}", PassType.SINGLE_USE, name,
+        # Their hosts have no login: the guard rang the unit (no host user on the pass).
+        visit = _demo_visit(gp, hosts[n % len(hosts)], None, f"HIS{n:05d}", PassType.SINGLE_USE, name,
                             f"+23480922{n:05d}", entered - timedelta(hours=1), entered + timedelta(hours=6),
                             VisitStatus.ACTIVE, 1, inside=inside, used=1)
         db.session.flush()

@@ -118,13 +118,14 @@ def attach_error(form, exc) -> None:
 
 
 def prefill_window(form: VisitForm, timezone: str) -> None:
-    """Start at the next quarter hour (estate time), for two hours."""
+    """Start now (estate time, to the minute: a visitor invited on the spot gets in at
+    once), until two hours later rounded up to the quarter hour."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    now = datetime.now(ZoneInfo(timezone)).replace(second=0, microsecond=0)
-    start = now + timedelta(minutes=(15 - now.minute % 15) % 15)
+    start = datetime.now(ZoneInfo(timezone)).replace(second=0, microsecond=0)
     end = start + timedelta(hours=2)
+    end += timedelta(minutes=(15 - end.minute % 15) % 15)
     form.start_date.data, form.start_time.data = start.date(), start.time()
     form.end_date.data, form.end_time.data = end.date(), end.time()
     form.daily_start.data = start.replace(hour=8, minute=0).time()

@@ -1,4 +1,6 @@
-"""A resident on a phone invites two visitors and opens the public pass: QR, code, window."""
+"""A resident on a phone invites two visitors and opens the public pass (QR, code,
+window); the guard on a tablet types the code → ADMIT → records the entry → inside-now
+lists them → records the exit."""
 
 from __future__ import annotations
 
@@ -6,12 +8,19 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, sign_in, until_new_page
+from tests.browser.test_gate import SUPERVISOR, TABLET, _type_code, db, free_supervisor_device  # noqa: F401 - fixtures
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_resident_on_a_phone_invites_two_visitors_and_opens_the_pass(new_page):
+def test_a_resident_invites_two_visitors_and_the_guard_admits_them_and_lets_them_out(
+        new_page, free_supervisor_device):  # noqa: F811
     page = new_page("phone")
     page.goto("/login")
     sign_in(page, "resident@greenpark.test")
@@ -40,3 +49,34 @@ def test_a_resident_on_a_phone_invites_two_visitors_and_opens_the_pass(new_page)
     expect(public.locator(".pass-qr svg")).to_be_visible()
     expect(public.locator(".public-pass")).to_contain_text("Phone Visitor One, Phone Visitor Two")
     assert_no_horizontal_scroll(public)
+
+    # At the gate: the guard on a tablet types the code from the pass.
+    gate = new_page(TABLET)
+    gate.on("dialog", lambda dialog: dialog.accept())
+    gate.goto("/login")
+    sign_in(gate, SUPERVISOR)
+    gate.goto("/e/greenpark/gate/")
+    choose_language(gate, "en")  # another test may have left the supervisor in Spanish
+    _type_code(gate, code.lower())
+    verdict = gate.locator("#verdict")
+    expect(verdict).to_have_class("verdict verdict-admit")
+    expect(verdict).to_contain_text("Phone Visitor One")
+    expect(verdict).to_contain_text("Phone Visitor Two")
+    expect(verdict).to_contain_text("LND42XY")
+    gate.click("#record-entry")
+    expect(verdict).to_contain_text("ENTRY RECORDED")
+
+    until_new_page(gate, gate.locator("#nav-inside").click)
+    row = gate.locator("tr", has_text="Phone Visitor One")
+    expect(row).to_contain_text("A12")
+    expect(row).to_contain_text("Tunde Bakare")
+    gate.screenshot(path=str(SCREENSHOTS / "inside_now_after_invite_tablet.png"))
+    row.get_by_role("button", name="Record exit").click()
+    expect(gate.locator(".flash-success")).to_contain_text("Exit recorded for unit A12")
+    expect(gate.locator("tr", has_text="Phone Visitor One")).to_have_count(0)
+
+    # The resident sees the visit's history: in, then out.
+    page.reload()
+    expect(page.locator("main")).to_contain_text("Entered · Main gate")
+    expect(page.locator("main")).to_contain_text("Left · Main gate")
+    expect(page.locator("main")).to_contain_text("Entries used: 1 of 1")
