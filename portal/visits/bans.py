@@ -29,22 +29,35 @@ def _active(now: datetime):
     return sa.and_(Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
 
 
+def _active_ban_statement(with_host: bool):
+    """The active-ban lookup, built once per shape (the gate runs it on every scan)."""
+    scope = Ban.scope == BanScope.ESTATE
+    if with_host:
+        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == sa.bindparam("host")))
+    severity_rank = sa.case({"HIGH": 0, "MEDIUM": 1, "LOW": 2}, value=Ban.severity, else_=3)
+    now = sa.bindparam("now", type_=Ban.__table__.c.expires_at.type)
+    return (
+        sa.select(Ban)
+        .where(Ban.estate_id == sa.bindparam("estate"), Ban.phone.in_(sa.bindparam("phones", expanding=True)), scope,
+               Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+        .order_by(Ban.scope.desc(), severity_rank, Ban.id)  # ESTATE before PERSONAL
+        .limit(1)
+    )
+
+
+_ACTIVE_BAN = {True: _active_ban_statement(True), False: _active_ban_statement(False)}
+
+
 def active_ban(estate: Estate, phones: list[str], host_user_id: int | None, now: datetime) -> Ban | None:
     """The most severe active ban on any of `phones`: an ESTATE ban, or a PERSONAL ban
     of the host. One query."""
     phones = [p for p in phones if p]
     if not phones:
         return None
-    scope = Ban.scope == BanScope.ESTATE
+    params = {"estate": estate.id, "phones": phones, "now": now}
     if host_user_id is not None:
-        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == host_user_id))
-    severity_rank = sa.case({"HIGH": 0, "MEDIUM": 1, "LOW": 2}, value=Ban.severity, else_=3)
-    return db.session.scalar(
-        sa.select(Ban)
-        .where(Ban.estate_id == estate.id, Ban.phone.in_(phones), scope, _active(now))
-        .order_by(Ban.scope.desc(), severity_rank, Ban.id)  # ESTATE before PERSONAL
-        .limit(1)
-    )
+        params["host"] = host_user_id
+    return db.session.scalar(_ACTIVE_BAN[host_user_id is not None], params)
 
 
 @dataclass(frozen=True)
