@@ -95,6 +95,27 @@ def test_sync_applies_an_offline_entry_once_as_the_guard_at_the_sessions_gate(cl
                         .where(AuditLog.action == "visit.entered")) == 1
 
 
+def test_an_entry_whose_answer_was_lost_and_then_queued_offline_counts_once(client, gate, make, dbs):
+    """The tablet taps "Record entry" online; the server records it but the answer never
+    arrives, so the page queues the same entry offline with the same event id. At sync
+    that is a DUPLICATE, not a refusal (already inside) shown to the guard."""
+    visit = _visit(make, gate.alpha)
+    event_id = str(uuid.uuid4())
+    online = client.post(f"/e/alpha/gate/visits/{visit.id}/entry", data={"client_event_id": event_id},
+                         headers={**HEADERS, "HX-Request": "true"})
+    assert online.status_code == 200 and "ENTRY RECORDED" in online.get_data(as_text=True)
+    # The same tap sent again (a retry) is not a second entry either.
+    again = client.post(f"/e/alpha/gate/visits/{visit.id}/entry", data={"client_event_id": event_id},
+                        headers={**HEADERS, "HX-Request": "true"})
+    assert "ENTRY RECORDED" in again.get_data(as_text=True)
+    [result] = _sync(client, [_item(visit.visitor_code, event_id=event_id)]).get_json()["results"]
+    assert (result["status"], result["code"]) == ("DUPLICATE", None)
+    [event] = _events(dbs)
+    assert (event.event_type, event.method, event.client_event_id) == (GateEventType.ENTRY, GateMethod.CODE, event_id)
+    with dbs() as s:
+        assert s.get(Visit, visit.id).entries_used == 1
+
+
 def test_sync_rejects_a_pass_revoked_while_offline_and_another_estates_code(client, gate, make, dbs):
     revoked = _visit(make, gate.alpha, status=VisitStatus.REVOKED)
     theirs = _visit(make, gate.beta)

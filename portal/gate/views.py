@@ -5,6 +5,8 @@ gets the whole page back."""
 
 from __future__ import annotations
 
+import re
+
 from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,12 +24,20 @@ from portal.ui import render
 METHODS = {"CODE": GateMethod.CODE, "SEARCH": GateMethod.SEARCH, "QR": GateMethod.QR}
 
 
+CLIENT_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
+
+
 def _context(method: str = "CODE") -> service.GateContext:
+    """Where and how: the guard's gate, device and method, and the event id the page gave
+    an entry or exit (static/js/gate-offline.js), so that the same scan queued offline
+    after a lost answer is recognised as a duplicate."""
     gate = gate_settings.current_gate(g.estate, request.form.get("gate") or session.get("gate_name"))
     session["gate_name"] = gate
+    event_id = request.form.get("client_event_id", "").strip()
     return service.GateContext(
         gate=gate, device_id=devices.clean_device_id(request.headers.get(HEADER) or request.cookies.get(COOKIE)),
         method=METHODS.get(method, GateMethod.CODE),
+        client_event_id=event_id if CLIENT_EVENT_ID.match(event_id) else None,
     )
 
 

@@ -303,9 +303,11 @@
     return list ? list.find(function (p) { return p.id === id; }) || null : null;
   }
 
-  function enqueue(p, eventType) {
+  // `clientEventId`: the id an online attempt already carried (see configRequest below),
+  // so that if that attempt did reach the server, the sync answers DUPLICATE, not a refusal.
+  function enqueue(p, eventType, clientEventId) {
     var item = {
-      client_event_id: newId(), event_type: eventType, occurred_at: now().toISOString(),
+      client_event_id: clientEventId || newId(), event_type: eventType, occurred_at: now().toISOString(),
       visitor_code: p.visitor_code, gate: conf().gate,
     };
     var items = queue();
@@ -315,19 +317,19 @@
     return item;
   }
 
-  function recordEntry(visitId) {
+  function recordEntry(visitId, clientEventId) {
     var p = passById(visitId);
     if (passes() === null) return showNoList();
     if (!p) return showDecision(null);
     var d = decide(p, now());
     if (d.refusal) return showDecision(p);
-    var item = enqueue(p, "ENTRY");
+    var item = enqueue(p, "ENTRY", clientEventId);
     p = passById(visitId);
     verdict("admit", t("entryRecorded"), t("at", { time: formatTime(item.occurred_at), gate: conf().gate }), p,
             null, t("queued"), null, item.client_event_id);
   }
 
-  function recordExit(visitId) {
+  function recordExit(visitId, clientEventId) {
     var p = passById(visitId);
     if (passes() === null) return showNoList();
     if (!p) return showDecision(null);
@@ -335,7 +337,7 @@
       verdict("deny", t("deny"), refusalText("NOT_INSIDE"), p, null, t("decidedOffline"));
       return;
     }
-    var item = enqueue(p, "EXIT");
+    var item = enqueue(p, "EXIT", clientEventId);
     p = passById(visitId);
     verdict("done", t("exitRecorded"), t("at", { time: formatTime(item.occurred_at), gate: conf().gate }), p,
             null, t("queued"), null, item.client_event_id);
@@ -394,7 +396,10 @@
     }
     var m = ENTRY_EXIT.exec(clean);
     if (m && param(formData, "back") !== "inside") {
-      return function () { return m[2] === "entry" ? recordEntry(parseInt(m[1], 10)) : recordExit(parseInt(m[1], 10)); };
+      var eventId = param(formData, "client_event_id") || null;
+      return function () {
+        return m[2] === "entry" ? recordEntry(parseInt(m[1], 10), eventId) : recordExit(parseInt(m[1], 10), eventId);
+      };
     }
     if (/\/gate\/find$/.test(clean)) {
       return function () { searchLocally(param(formData, "find")); };
@@ -404,6 +409,12 @@
 
   document.addEventListener("htmx:configRequest", function (event) {
     var detail = event.detail;
+    // Every entry or exit carries its own event id: if the answer is lost on the way back
+    // and the scan is queued offline too, the server knows it already has it.
+    if (ENTRY_EXIT.test(String(detail.path || "").split("?")[0]) && detail.formData && detail.formData.set &&
+        !detail.formData.get("client_event_id")) {
+      detail.formData.set("client_event_id", newId());
+    }
     var action = offlineAction(detail.path, detail.formData);
     if (!action) return;
     if (navigator.onLine === false) {
