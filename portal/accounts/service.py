@@ -16,7 +16,6 @@ of its last active admin is refused, and nobody may remove their own admin role.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +31,7 @@ from portal import audit
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, UserSession, UserStatus, utcnow
-from portal.phones import InvalidPhone, normalise_phone
+from portal.phones import InvalidPhone, normalise_phone, phone_digits
 
 ROLE_ORDER = (Role.ESTATE_ADMIN, Role.GUARD, Role.RESIDENT)
 REQUIRED = _l("This field is required.")
@@ -70,8 +69,8 @@ def user_search(stmt, q: str):
         sa.func.lower(User.full_name).like(like, escape="\\"),
         sa.func.lower(User.email).like(like, escape="\\"),
     ]
-    digits = re.sub(r"\D", "", q).lstrip("0")
-    if len(digits) >= 3:
+    digits = phone_digits(q)
+    if digits:
         conditions.append(User.phone.like(f"%{digits}%"))
     return stmt.where(sa.or_(*conditions))
 

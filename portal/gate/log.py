@@ -44,6 +44,7 @@ from portal.models import (
     VisitGuest,
     VisitStatus,
 )
+from portal.phones import phone_digits
 from portal.visits.rules import Refusal
 from portal.visits.service import normalise_plate, pass_state
 
@@ -154,20 +155,20 @@ def _visit_scope(estate: Estate, filters: VisitLogFilters, tz: ZoneInfo, now: da
     host = filters.host.strip()
     if host:
         like = like_pattern(host)
-        digits = re.sub(r"\D", "", host).lstrip("0")
+        digits = phone_digits(host)
         match = [sa.func.lower(User.full_name).like(like, escape="\\"), sa.func.lower(User.email).like(like, escape="\\")]
-        if len(digits) >= 3:
+        if digits:
             match.append(User.phone.like(f"%{digits}%"))
         stmt = stmt.where(Visit.host_user_id.in_(sa.select(User.id).where(sa.or_(*match))))
     q = filters.q.strip()
     if q:
         like = like_pattern(q)
-        digits = re.sub(r"\D", "", q).lstrip("0")
+        digits = phone_digits(q)
         guest = [sa.func.lower(VisitGuest.full_name).like(like, escape="\\")]
         plate = normalise_plate(q)
         if plate:
             guest.append(VisitGuest.plate.like(like_pattern(plate).upper(), escape="\\"))
-        if len(digits) >= 3:
+        if digits:
             guest.append(VisitGuest.phone.like(f"%{digits}%"))
         guests = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
         code = re.sub(r"[\s\-_.]", "", q).upper()

@@ -40,6 +40,7 @@ from portal.models import (
     VisitStatus,
     utcnow,
 )
+from portal.phones import phone_digits
 from portal.visits.bans import active_ban
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal, entry_refusal, exit_refusal
 
@@ -354,10 +355,10 @@ def search_passes(estate: Estate, query: str, now: datetime, page: int = 1, per_
     query = query.strip()
     if query:
         like = f"%{query.lower()}%"
-        digits = re.sub(r"\D", "", query).lstrip("0")
+        digits = phone_digits(query)
         plate = re.sub(r"[\s\-]", "", query).upper()
         guest = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{plate}%")]
-        if len(digits) >= 3:
+        if digits:
             guest.append(VisitGuest.phone.like(f"%{digits}%"))
         matches = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
         units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == query.lower())

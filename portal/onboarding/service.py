@@ -56,7 +56,7 @@ from portal.models import (
     UserStatus,
     utcnow,
 )
-from portal.phones import InvalidPhone, normalise_phone
+from portal.phones import InvalidPhone, normalise_phone, phone_digits
 from portal.tenancy import EstateAccess
 
 APPROVAL_TTL = timedelta(days=30)
@@ -383,7 +383,7 @@ def list_approvals(estate: Estate, filters: ApprovalFilters, page: int = 1, per_
     q = filters.q.strip().lower()
     if q:
         like = f"%{q}%"
-        digits = "".join(ch for ch in q if ch.isdigit())
+        digits = phone_digits(q)
         stmt = stmt.where(sa.or_(
             sa.func.lower(User.full_name).like(like),
             sa.func.lower(User.email).like(like),
@@ -739,7 +739,7 @@ def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, 
         stmt = stmt.where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_not(None))
     q = filters.q.strip().lower()
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
+        digits = phone_digits(q)
         stmt = stmt.where(sa.or_(
             sa.func.lower(User.full_name).like(f"%{q}%"),
             sa.func.lower(User.email).like(f"%{q}%"),

@@ -19,7 +19,7 @@ from portal import audit
 from portal.accounts.service import InvalidValue
 from portal.extensions import db
 from portal.models import Ban, BanScope, Estate, User, utcnow
-from portal.phones import InvalidPhone, normalise_phone
+from portal.phones import InvalidPhone, normalise_phone, phone_digits
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
 BAN_STATES = ("ACTIVE", "LIFTED", "EXPIRED", "ALL")
@@ -98,9 +98,9 @@ def list_bans(estate: Estate, filters: BanFilters, page: int = 1, per_page: int 
     q = filters.q.strip()
     if q:
         like = f"%{q.lower()}%"
-        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
+        digits = phone_digits(q)
         conditions = [sa.func.lower(Ban.reason).like(like)]
-        if len(digits) >= 3:
+        if digits:
             conditions.append(Ban.phone.like(f"%{digits}%"))
         stmt = stmt.where(sa.or_(*conditions))
     stmt = stmt.order_by(Ban.created_at.desc(), Ban.id.desc())

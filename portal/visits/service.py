@@ -43,7 +43,7 @@ from portal.models import (
     VisitStatus,
     utcnow,
 )
-from portal.phones import InvalidPhone, normalise_phone
+from portal.phones import InvalidPhone, normalise_phone, phone_digits
 from portal.visits import rules
 from portal.visits.bans import active_ban
 
@@ -473,9 +473,9 @@ def list_visits(user: User, estate: Estate, filters: VisitFilters, page: int = 1
     q = filters.q.strip()
     if q:
         like = f"%{q.lower()}%"
-        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
+        digits = phone_digits(q)
         guest_match = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{normalise_plate(q)}%")]
-        if len(digits) >= 3:
+        if digits:
             guest_match.append(VisitGuest.phone.like(f"%{digits}%"))
         guests = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest_match))
         stmt = stmt.where(sa.or_(Visit.id.in_(guests), Visit.visitor_code == q.upper(),
