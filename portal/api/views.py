@@ -6,9 +6,8 @@ with the Refusal value as code; an unknown pass is 404."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
-import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
@@ -20,7 +19,7 @@ from portal.extensions import db, limiter
 from portal.gate import offline
 from portal.gate import service as gate
 from portal.gate.service import Decision, GateContext
-from portal.models import GateEvent, GateEventType, GateMethod, Visit, utcnow
+from portal.models import GateEvent, GateMethod, Visit, utcnow
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal
 
 
@@ -132,28 +131,29 @@ def kiosk_revoke():
 # --- check-in / check-out -----------------------------------------------------------------
 
 
-@bp.post("/checkin/scan")
-@kiosk_required
-def checkin_scan():
+def _checkin(field: str, max_len: int, method: GateMethod):
+    """Check-in by QR token or typed code: the same body and rules, another field."""
     body = Body()
-    qr_token = body.text("qr_token", required=True, max_len=200)
+    value = body.text(field, required=True, max_len=max_len)
     body.device_id()
     body.gate()
     body.offline_event_id()
     body.done()
-    return _enter(body, GateMethod.QR, qr_token=qr_token)
+    if method == GateMethod.QR:
+        return _enter(body, method, qr_token=value)
+    return _enter(body, method, code=value)
+
+
+@bp.post("/checkin/scan")
+@kiosk_required
+def checkin_scan():
+    return _checkin("qr_token", 200, GateMethod.QR)
 
 
 @bp.post("/checkin/manual")
 @kiosk_required
 def checkin_manual():
-    body = Body()
-    code = body.text("visitor_code", required=True, max_len=40)
-    body.device_id()
-    body.gate()
-    body.offline_event_id()
-    body.done()
-    return _enter(body, GateMethod.CODE, code=code)
+    return _checkin("visitor_code", 40, GateMethod.CODE)
 
 
 @bp.post("/checkin/checkout")
@@ -172,7 +172,7 @@ def checkin_checkout():
     kiosk, now = g.kiosk, utcnow()
     if visit_id is not None:
         method = GateMethod.SEARCH
-        visit = db.session.scalar(gate._visit_query().where(Visit.id == visit_id, Visit.estate_id == kiosk.estate.id))
+        visit = gate.find_visit(kiosk.estate, visit_id)
         found = Decision(visit, None if visit is not None else Refusal.NOT_FOUND)
     else:
         method = GateMethod.QR if qr_token else GateMethod.CODE
@@ -193,21 +193,16 @@ def checkin_checkout():
 @kiosk_required
 def visit_status(visit_id: int):
     estate, now = g.kiosk.estate, utcnow()
-    visit = db.session.scalar(gate._visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+    visit = gate.find_visit(estate, visit_id)
     if visit is None:
         return fail("NOT_FOUND", str(REFUSAL_MESSAGES[Refusal.NOT_FOUND]), 404)
-    last_entry, last_exit = db.session.execute(
-        sa.select(
-            sa.func.max(sa.case((GateEvent.event_type == GateEventType.ENTRY, GateEvent.occurred_at))),
-            sa.func.max(sa.case((GateEvent.event_type == GateEventType.EXIT, GateEvent.occurred_at))),
-        ).where(GateEvent.estate_id == estate.id, GateEvent.visit_id == visit.id)
-    ).one()
+    last_entry, last_exit = gate.last_entry_and_exit(estate, visit)
     decision = gate.check(estate, visit, now)
     refusal = decision.refusal
     return ok({
         **_visit_data(_visit_parts(visit), visit),
-        "entry": _iso(_aware(last_entry)),
-        "exit": _iso(_aware(last_exit)),
+        "entry": _iso(last_entry),
+        "exit": _iso(last_exit),
         "can_enter": refusal is None,
         "can_exit": visit.people_inside,
         "refusal": refusal.value if refusal else None,
@@ -215,17 +210,6 @@ def visit_status(visit_id: int):
         "valid_from": _iso(visit.valid_from),
         "valid_until": _iso(visit.valid_until),
     })
-
-
-def _aware(value):
-    """An aggregate over a UTC column comes back naive (SQLite) or as a string; make it aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 # --- offline --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -122,12 +122,39 @@ def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = No
     return Decision(None, Refusal.NOT_FOUND)
 
 
+def find_visit(estate: Estate, visit_id: int) -> Visit | None:
+    """A visit of this estate with its visitors, unit and host, or None."""
+    return db.session.scalar(_visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+
+
 def get_visit(estate: Estate, visit_id: int) -> Visit:
     """A visit of this estate with its visitors, unit and host, or 404."""
-    visit = db.session.scalar(_visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+    visit = find_visit(estate, visit_id)
     if visit is None:
         abort(404)
     return visit
+
+
+def last_entry_and_exit(estate: Estate, visit: Visit) -> tuple[datetime | None, datetime | None]:
+    """When the visit last entered and last left (aware UTC), in one query."""
+    entry, exit_ = db.session.execute(
+        sa.select(
+            sa.func.max(sa.case((GateEvent.event_type == GateEventType.ENTRY, GateEvent.occurred_at))),
+            sa.func.max(sa.case((GateEvent.event_type == GateEventType.EXIT, GateEvent.occurred_at))),
+        ).where(GateEvent.estate_id == estate.id, GateEvent.visit_id == visit.id)
+    ).one()
+    return _aware(entry), _aware(exit_)
+
+
+def _aware(value) -> datetime | None:
+    """An aggregate over a UTC column comes back naive (SQLite) or as a string; make it aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def check(estate: Estate, visit: Visit, now: datetime) -> Decision:

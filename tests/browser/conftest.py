@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,32 @@ def _free_gate_devices(request):
                              "WHERE bound_device_id IS NOT NULL"))
     engine.dispose()
     yield
+
+
+def insert_pass(db, name: str, *, starts: timedelta = timedelta(hours=-1), ends: timedelta = timedelta(hours=4),
+                entries_used: int = 0, phone: str = "+2348091234567", plate: str = "LAG777GH") -> tuple[int, str]:
+    """A fresh SINGLE_USE pass in greenpark for `name` (unit A12, the demo resident as
+    host), written straight to the live server's database so the demo's own passes stay
+    as they are: (visit id, visitor code)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    now = datetime.now(UTC)
+    code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
+    with db.begin() as conn:
+        estate_id, unit_id, host_id = conn.execute(sa.text(
+            "SELECT e.id, u.id, (SELECT id FROM user_account WHERE email = 'resident@greenpark.test') "
+            "FROM estate e JOIN unit u ON u.estate_id = e.id WHERE e.slug = 'greenpark' AND u.number = 'A12'")).one()
+        visit_id = conn.execute(sa.text(
+            "INSERT INTO visit (estate_id, unit_id, host_user_id, pass_type, status, purpose, valid_from, valid_until, "
+            "weekdays, max_entries, entries_used, people_inside, qr_token, visitor_code, created_at) VALUES "
+            "(:estate, :unit, :host, 'SINGLE_USE', 'ACTIVE', 'Visit', :start, :end, '', 1, :used, false, :token, "
+            ":code, :now) RETURNING id"),
+            dict(estate=estate_id, unit=unit_id, host=host_id, start=now + starts, end=now + ends, used=entries_used,
+                 token=secrets.token_urlsafe(24), code=code, now=now)).scalar_one()
+        conn.execute(sa.text("INSERT INTO visit_guest (visit_id, estate_id, full_name, phone, plate) "
+                             "VALUES (:v, :e, :name, :phone, :plate)"),
+                     dict(v=visit_id, e=estate_id, name=name, phone=phone, plate=plate))
+    return visit_id, code

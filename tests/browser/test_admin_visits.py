@@ -6,14 +6,12 @@ confirmation; open the gate events log filtered to denials."""
 from __future__ import annotations
 
 import re
-import secrets
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, insert_pass
 from tests.browser.test_role_homes import (
     assert_no_horizontal_scroll,
     sign_in,
@@ -35,23 +33,7 @@ def db(browser_database_url):
 
 def _fresh_visit(db, name: str) -> tuple[int, str]:
     """A SINGLE_USE pass in greenpark for `name` (fresh data: the demo's stay as they are)."""
-    now = datetime.now(UTC)
-    code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
-    with db.begin() as conn:
-        estate_id, unit_id, host_id = conn.execute(sa.text(
-            "SELECT e.id, u.id, (SELECT id FROM user_account WHERE email = 'resident@greenpark.test') "
-            "FROM estate e JOIN unit u ON u.estate_id = e.id WHERE e.slug = 'greenpark' AND u.number = 'A12'")).one()
-        visit_id = conn.execute(sa.text(
-            "INSERT INTO visit (estate_id, unit_id, host_user_id, pass_type, status, purpose, valid_from, valid_until, "
-            "weekdays, max_entries, entries_used, people_inside, qr_token, visitor_code, created_at) VALUES "
-            "(:estate, :unit, :host, 'SINGLE_USE', 'ACTIVE', 'Visit', :start, :end, '', 1, 0, false, :token, :code, "
-            ":now) RETURNING id"),
-            dict(estate=estate_id, unit=unit_id, host=host_id, start=now - timedelta(hours=1),
-                 end=now + timedelta(hours=4), token=secrets.token_urlsafe(24), code=code, now=now)).scalar_one()
-        conn.execute(sa.text("INSERT INTO visit_guest (visit_id, estate_id, full_name, phone, plate) "
-                             "VALUES (:v, :e, :name, '+2348091234567', 'LAG777GH')"),
-                     dict(v=visit_id, e=estate_id, name=name))
-    return visit_id, code
+    return insert_pass(db, name)
 
 
 def _shot(page, name: str) -> None:

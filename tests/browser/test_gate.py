@@ -4,14 +4,13 @@ DENY with the reason, in English and in Spanish."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, insert_pass
 from tests.browser.test_role_homes import choose_language, sign_in, until_new_page
 
 pytestmark = pytest.mark.browser
@@ -42,23 +41,7 @@ def free_supervisor_device(db):
 
 def _visit(db, name: str, starts: timedelta, ends: timedelta) -> str:
     """A SINGLE_USE pass in greenpark for `name`, written to the live server's database; its code."""
-    now = datetime.now(UTC)
-    code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
-    with db.begin() as conn:
-        estate_id, unit_id, host_id = conn.execute(sa.text(
-            "SELECT e.id, u.id, (SELECT id FROM user_account WHERE email = 'resident@greenpark.test') "
-            "FROM estate e JOIN unit u ON u.estate_id = e.id WHERE e.slug = 'greenpark' AND u.number = 'A12'")).one()
-        visit_id = conn.execute(sa.text(
-            "INSERT INTO visit (estate_id, unit_id, host_user_id, pass_type, status, purpose, valid_from, valid_until, "
-            "weekdays, max_entries, entries_used, people_inside, qr_token, visitor_code, created_at) VALUES "
-            "(:estate, :unit, :host, 'SINGLE_USE', 'ACTIVE', 'Visit', :start, :end, '', 1, 0, false, :token, :code, "
-            ":now) RETURNING id"),
-            dict(estate=estate_id, unit=unit_id, host=host_id, start=now + starts, end=now + ends,
-                 token=secrets.token_urlsafe(24), code=code, now=now)).scalar_one()
-        conn.execute(sa.text("INSERT INTO visit_guest (visit_id, estate_id, full_name, phone, plate) "
-                             "VALUES (:v, :e, :name, '+2348091234567', 'LAG777GH')"),
-                     dict(v=visit_id, e=estate_id, name=name))
-    return code
+    return insert_pass(db, name, starts=starts, ends=ends)[1]
 
 
 def _type_code(page, code: str) -> None:

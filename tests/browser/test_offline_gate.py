@@ -6,14 +6,13 @@ guard until dismissed."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, insert_pass
 from tests.browser.test_gate import SUPERVISOR, db, free_supervisor_device  # noqa: F401 - fixtures
 from tests.browser.test_role_homes import assert_no_horizontal_scroll, choose_language, sign_in
 
@@ -25,22 +24,8 @@ TABLET = {"width": 1280, "height": 800}
 def _pass(db, name: str, *, entries_used: int = 0, starts=timedelta(hours=-1), ends=timedelta(hours=4)) -> dict:  # noqa: F811
     """A fresh SINGLE_USE pass in greenpark for `name` (unit A12, the demo resident as
     host), written to the live server's database."""
-    now = datetime.now(UTC)
-    code = "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(8))
-    with db.begin() as conn:
-        estate_id, unit_id, host_id = conn.execute(sa.text(
-            "SELECT e.id, u.id, (SELECT id FROM user_account WHERE email = 'resident@greenpark.test') "
-            "FROM estate e JOIN unit u ON u.estate_id = e.id WHERE e.slug = 'greenpark' AND u.number = 'A12'")).one()
-        visit_id = conn.execute(sa.text(
-            "INSERT INTO visit (estate_id, unit_id, host_user_id, pass_type, status, purpose, valid_from, valid_until, "
-            "weekdays, max_entries, entries_used, people_inside, qr_token, visitor_code, created_at) VALUES "
-            "(:estate, :unit, :host, 'SINGLE_USE', 'ACTIVE', 'Visit', :start, :end, '', 1, :used, false, :token, "
-            ":code, :now) RETURNING id"),
-            dict(estate=estate_id, unit=unit_id, host=host_id, start=now + starts, end=now + ends, used=entries_used,
-                 token=secrets.token_urlsafe(24), code=code, now=now)).scalar_one()
-        conn.execute(sa.text("INSERT INTO visit_guest (visit_id, estate_id, full_name, phone, plate) "
-                             "VALUES (:v, :e, :name, '+2348091230000', 'LAG555OF')"),
-                     dict(v=visit_id, e=estate_id, name=name))
+    visit_id, code = insert_pass(db, name, starts=starts, ends=ends, entries_used=entries_used,
+                                 phone="+2348091230000", plate="LAG555OF")
     return {"id": visit_id, "code": code}
 
 
