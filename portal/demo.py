@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from portal.auth.service import hash_password
+from portal.accounts.signin import hash_password
 from portal.extensions import db
 from portal.models import (
     AccessCard,

@@ -1,75 +1,18 @@
-"""Error pages: translated, HTMX-aware, and JSON envelopes under /api/."""
+"""Domain errors raised by services; views turn them into messages or JSON envelopes."""
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
-from portal.tenancy import EstateUnavailable
-from portal.ui import render
+class DomainError(Exception):
+    """A rule said no. `code` is stable (JSON), `message` is translated (lazy)."""
 
-ERRORS = {
-    400: ("BAD_REQUEST", _l("Bad request"), _l("The request could not be understood. Please try again.")),
-    401: ("AUTHENTICATION_REQUIRED", _l("Sign-in required"), _l("Please sign in to continue.")),
-    403: ("FORBIDDEN", _l("Not allowed"), _l("Your role does not give you access to this page.")),
-    404: ("NOT_FOUND", _l("Page not found"), _l("There is nothing here. Check the address, or go back to your home page.")),
-    405: ("METHOD_NOT_ALLOWED", _l("Not allowed"), _l("This action is not available here.")),
-    413: ("PAYLOAD_TOO_LARGE", _l("Too large"), _l("What you sent is too large.")),
-    422: ("VALIDATION_ERROR", _l("Check your input"), _l("Some of what you entered is not valid.")),
-    429: ("RATE_LIMITED", _l("Too many attempts"), _l("You have tried too many times in a short while. Wait a minute, then try again.")),
-    500: ("INTERNAL_ERROR", _l("Something went wrong"), _l("An unexpected error happened on our side. Nothing was changed. Please try again.")),
-    503: ("UNAVAILABLE", _l("Unavailable"), _l("The service is unavailable right now. Please try again soon.")),
-}
-CSRF_MESSAGE = _l("This form has expired or is missing its security token. Reload the page and try again. Nothing was changed.")
+    code = "CONFLICT"
+    http_status = 409
 
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def error_response(status: int, message=None, title=None):
-    code, default_title, default_message = ERRORS.get(status, ERRORS[500])
-    title = title or default_title
-    message = message or default_message
-    if _wants_json():
-        from portal.api import fail
-
-        return fail(code, str(message), status)
-    body = render("errors/error.html", block="error_message" if request.headers.get("HX-Request") else None,
-                  status=status, title=title, message=message)
-    headers = {}
-    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
-        # Show the error in the message area instead of swapping it into the target.
-        headers = {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"}
-    return body, status, headers
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(exc):
-        return error_response(400, CSRF_MESSAGE, _l("Security check failed"))
-
-    @app.errorhandler(EstateUnavailable)
-    def estate_unavailable(exc: EstateUnavailable):
-        if _wants_json():
-            return error_response(403)
-        return render("errors/estate_unavailable.html", estate=exc.estate), 403
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
-            return exc
-        return error_response(exc.code)
-
-    @app.errorhandler(Exception)
-    def unexpected_error(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return http_error(exc)
-        if app.testing and not app.config.get("SHOW_500_PAGE"):
-            raise exc
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500)
+    def __init__(self, message, code: str | None = None, http_status: int | None = None):
+        super().__init__(str(code or self.code))
+        self.message = message
+        if code:
+            self.code = code
+        if http_status:
+            self.http_status = http_status

@@ -80,7 +80,7 @@ def _error(response, status: int, code: str):
 
 
 def test_token_is_a_signed_jwt_with_the_contract_claims(app, world, dbs):
-    from portal.api.tokens import _key, jwt
+    from portal.accounts.kiosk_tokens import _key, jwt
 
     kiosk = world.kiosk
     response = get_token(kiosk.client, "alpha", world.a.guard.email, DEVICE)
@@ -232,7 +232,7 @@ def test_device_reset_then_new_device_gets_a_new_token(world, dbs, client):
 
 
 def test_authenticating_a_request_costs_one_query(app, world, count_queries):
-    from portal.api.tokens import authenticate
+    from portal.accounts.kiosk_tokens import authenticate
 
     with app.app_context(), count_queries() as counter:
         authenticate(world.kiosk.token)
@@ -449,7 +449,7 @@ def test_api_errors_are_envelopes_never_html(world, client):
 
 
 def test_api_500_is_an_envelope(app, world, monkeypatch):
-    import portal.api.views as views
+    import portal.web.api.views as views
 
     app.config["SHOW_500_PAGE"] = True
     monkeypatch.setattr(views.offline, "bootstrap", lambda *a: 1 / 0)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.service import check_password
+from portal.accounts.signin import check_password
 from portal.extensions import db
 from portal.models import (
     AuditLog,

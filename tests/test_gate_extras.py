@@ -13,7 +13,7 @@ from PIL import Image
 
 from portal.accounts.service import InvalidValue
 from portal.estates import settings
-from portal.gate import incidents
+from portal.incidents import service as incidents
 from portal.models import AuditLog, Estate, GateEvent, Incident, IncidentType, User
 
 DEVICE = "tablet-0123456789abcdef"

@@ -6,8 +6,8 @@ import pytest
 from flask import g
 from flask_babel import force_locale
 
-from portal.i18n import datetime_filter, money
 from portal.models import Role
+from portal.web.i18n import datetime_filter, money
 
 
 def test_accept_language_picks_spanish_when_nothing_else_says(client):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     Approval,
@@ -746,7 +746,7 @@ def test_a_supervisor_cannot_invite_admins_or_supervisors(client, supervisor, db
 
 
 def test_the_service_refuses_what_a_role_may_not_create(app, supervisor):
-    from portal.tenancy import EstateAccess
+    from portal.web.tenancy import EstateAccess
 
     with app.test_request_context():
         estate = db.session.get(Estate, supervisor.alpha.estate.id)

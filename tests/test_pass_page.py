@@ -52,7 +52,7 @@ def test_public_pass_shows_qr_code_visitors_window_and_estate_without_login(clie
 
 
 def test_the_qr_encodes_just_the_token(estate, make, app):
-    from portal.passes import qr_svg
+    from portal.web.public.pass_views import qr_svg
 
     visit = make.visit(*estate)
     import segno
@@ -106,7 +106,7 @@ def test_cancelled_pass_pdf_says_cancelled(client, estate, make):
 
 
 def test_public_pass_routes_are_rate_limited(client, estate, make, app):
-    from portal import passes
+    from portal.web.public import pass_views as passes
 
     assert passes.PUBLIC_LIMIT == "60/minute"
     app.config["PASS_RATE_LIMIT"] = "3/minute"

@@ -243,7 +243,7 @@ def test_last_seen_is_updated_at_most_once_a_minute(client, signed_in, dbs, coun
 
 def test_the_session_check_is_one_indexed_query(app, client, signed_in, count_queries):
     """The loader reads the user and the session together (it read the user alone before)."""
-    from portal.auth.session import load_user
+    from portal.web.login import load_user
 
     with client.session_transaction() as session:
         session_id = session["_user_id"]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.accounts.service import require_admin
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, utcnow
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, UserSession, UserStatus, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits

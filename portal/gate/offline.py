@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.gate.service import DEFAULT_GATE, GateContext, admit, deny, find_pass, let_out
 from portal.models import (

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import audit, notifications
 from portal.accounts.service import InvalidValue
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     Estate,

@@ -34,7 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Estate, Resident, ResidentType, Unit, UnitType, utcnow
 from portal.phones import InvalidPhone, normalise_phone

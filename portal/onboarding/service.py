@@ -31,13 +31,13 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
-from portal.auth.service import (
+from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     STATUS_REFUSALS,
     check_password,
     hash_password,
 )
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.labels import APPROVAL_STATUS_LABELS, ROLE_LABELS
@@ -57,7 +57,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
-from portal.tenancy import EstateAccess
+from portal.web.tenancy import EstateAccess
 
 APPROVAL_TTL = timedelta(days=30)
 INVITATION_TTL = timedelta(days=7)

@@ -13,7 +13,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Estate, Resident, Unit, UnitType, utcnow
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
 from portal.accounts.service import InvalidValue
-from portal.domain import DomainError
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import (
     Ban,

@@ -86,7 +86,7 @@ def migrate(url: str) -> None:
 def hash_password(url: str, password: str) -> str:
     """Hashed once with the app's own hasher (argon2id, production parameters)."""
     from portal import create_app
-    from portal.auth.service import hash_password as app_hash
+    from portal.accounts.signin import hash_password as app_hash
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

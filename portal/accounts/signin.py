@@ -1,0 +1,296 @@
+"""Sign-in rules: passwords, one-time codes, password resets, sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from portal import audit
+from portal.accounts.service import end_sessions
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.integrations import messaging
+from portal.models import OneTimeCode, PasswordResetToken, User, UserStatus, utcnow
+from portal.phones import InvalidPhone, looks_like_phone, normalise_phone
+
+MIN_PASSWORD_LENGTH = 8
+_HASHERS = {
+    "default": PasswordHasher(),  # argon2id, RFC 9106 low-memory profile
+    # Tests only: cheap parameters so hundreds of sign-ins stay quick.
+    "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+_DUMMY_HASHES = {name: h.hash("not-a-real-password") for name, h in _HASHERS.items()}
+
+
+def _hasher_name() -> str:
+    return current_app.config.get("PASSWORD_HASHER", "default")
+
+
+class AuthError(DomainError):
+    code = "AUTHENTICATION_FAILED"
+    http_status = 401
+
+
+STATUS_REFUSALS = {
+    UserStatus.PENDING: _l("Your account is waiting for approval by the estate's admin."),
+    UserStatus.SUSPENDED: _l("Your account is suspended. Please contact your estate's admin."),
+    UserStatus.DISABLED: _l("Your account has been disabled. Please contact your estate's admin."),
+    UserStatus.DELETED: _l("The email, phone or password is not correct."),
+}
+
+
+def hash_password(password: str) -> str:
+    return _HASHERS[_hasher_name()].hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    name = _hasher_name()
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASHES[name]
+    try:
+        ok = _HASHERS[name].verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and user.password_hash is not None
+
+
+def validate_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            code="VALIDATION_ERROR",
+            http_status=422,
+        )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def find_user_by_login(login: str) -> User | None:
+    """`login` is an email address or a phone number (any common format)."""
+    login = login.strip()
+    if looks_like_phone(login):
+        try:
+            phone = normalise_phone(login)
+        except InvalidPhone:
+            return None
+        return db.session.scalar(sa.select(User).where(User.phone == phone))
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == login.lower()))
+
+
+def message_language(user: User) -> str:
+    """The language of mail and SMS to a user: theirs, else their estate's default."""
+    if user.preferred_language:
+        return user.preferred_language
+    estates = [m.estate for m in user.memberships]
+    return estates[0].default_language if estates else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _refuse_inactive(user: User) -> None:
+    if user.status != UserStatus.ACTIVE:
+        raise AuthError(STATUS_REFUSALS[user.status], code=f"ACCOUNT_{user.status.value}")
+
+
+def authenticate(login: str, password: str) -> User:
+    user = find_user_by_login(login)
+    if not check_password(user, password):
+        raise AuthError(_l("The email, phone or password is not correct."))
+    _refuse_inactive(user)
+    return user
+
+
+def record_sign_in(user: User, method: str) -> None:
+    user.last_login_at = utcnow()
+    audit.record("auth.sign_in", user, actor_id=user.id, after={"method": method})
+    db.session.commit()
+
+
+# --- one-time codes (phone sign-in) ---------------------------------------------
+
+
+@dataclass
+class CodeRequest:
+    phone: str
+    user: User | None
+    code: str | None  # the plain code, for the DEV mode screen only
+
+
+def request_code(raw_phone: str) -> CodeRequest:
+    """Send a 6-digit code to a registered phone. Unknown numbers get no code, and
+    the caller shows the same answer, so the form reveals nothing."""
+    try:
+        phone = normalise_phone(raw_phone)
+    except InvalidPhone as exc:
+        raise DomainError(
+            _l("Enter a valid phone number, for example +234 800 000 0201."),
+            code="VALIDATION_ERROR",
+            http_status=422,
+        ) from exc
+    user = db.session.scalar(sa.select(User).where(User.phone == phone))
+    if user is None:
+        return CodeRequest(phone, None, None)
+    now = utcnow()
+    db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.user_id == user.id, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = current_app.config["OTP_TTL_SECONDS"]
+    db.session.add(
+        OneTimeCode(user_id=user.id, code_hash=_digest(code), expires_at=now + timedelta(seconds=ttl))
+    )
+    with force_locale(message_language(user)):
+        text = str(_l("Your Gatehouse sign-in code is %(code)s. It expires in 5 minutes.", code=code))
+    messaging.send_sms(phone, text)
+    audit.record("auth.code_requested", user, actor_id=user.id)
+    db.session.commit()
+    return CodeRequest(phone, user, code)
+
+
+def verify_code(raw_phone: str, code: str) -> User:
+    wrong = AuthError(_l("The code is not correct."), code="CODE_INVALID")
+    try:
+        phone = normalise_phone(raw_phone)
+    except InvalidPhone as exc:
+        raise wrong from exc
+    user = db.session.scalar(sa.select(User).where(User.phone == phone))
+    otp = None
+    if user is not None:
+        otp = db.session.scalar(
+            sa.select(OneTimeCode)
+            .where(OneTimeCode.user_id == user.id, OneTimeCode.consumed_at.is_(None))
+            .order_by(OneTimeCode.id.desc())
+            .limit(1)
+        )
+    if otp is None:
+        raise AuthError(_l("There is no active code for this number. Ask for a new one."), code="CODE_MISSING")
+    if otp.expires_at <= utcnow():
+        raise AuthError(_l("This code has expired. Ask for a new one."), code="CODE_EXPIRED")
+    max_attempts = current_app.config["OTP_MAX_ATTEMPTS"]
+    # Count the attempt first, in the database, so parallel guesses cannot exceed the limit.
+    counted = db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.id == otp.id, OneTimeCode.attempts < max_attempts, OneTimeCode.consumed_at.is_(None))
+        .values(attempts=OneTimeCode.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    if not counted:
+        raise AuthError(_l("Too many wrong codes. Ask for a new one."), code="CODE_LOCKED")
+    if not secrets.compare_digest(otp.code_hash, _digest(code.strip())):
+        raise wrong
+    consumed = db.session.execute(
+        sa.update(OneTimeCode)
+        .where(OneTimeCode.id == otp.id, OneTimeCode.consumed_at.is_(None))
+        .values(consumed_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if not consumed:
+        raise AuthError(_l("This code has already been used. Ask for a new one."), code="CODE_USED")
+    _refuse_inactive(user)
+    return user
+
+
+# --- password reset -------------------------------------------------------------
+
+
+def request_password_reset(email: str, link_for) -> None:
+    """Email a single-use link valid one hour. `link_for(token)` builds the URL.
+    Unknown addresses get no mail, and the caller shows the same answer."""
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
+    if user is None or user.status != UserStatus.ACTIVE:
+        return
+    token = secrets.token_urlsafe(32)
+    ttl = current_app.config["PASSWORD_RESET_TTL_SECONDS"]
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + timedelta(seconds=ttl)
+        )
+    )
+    with force_locale(message_language(user)):
+        subject = str(_l("Reset your Gatehouse password"))
+        body = str(
+            _l(
+                "Hello %(name)s,\n\nTo choose a new Gatehouse password, open this link within one hour:\n%(link)s\n\n"
+                "If you did not ask for this, ignore this message.",
+                name=user.display_name,
+                link=link_for(token),
+            )
+        )
+    messaging.send_email(user.email, subject, body)
+    audit.record("auth.password_reset_requested", user, actor_id=None)
+    db.session.commit()
+
+
+def check_reset_token(token: str) -> PasswordResetToken:
+    row = db.session.scalar(
+        sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == _digest(token))
+    )
+    if row is None:
+        raise AuthError(_l("This reset link is not valid."), code="RESET_INVALID", http_status=404)
+    if row.used_at is not None:
+        raise AuthError(
+            _l("This reset link has already been used. Ask for a new one if you need it."),
+            code="RESET_USED",
+            http_status=410,
+        )
+    if row.expires_at <= utcnow():
+        raise AuthError(_l("This reset link has expired. Ask for a new one."), code="RESET_EXPIRED", http_status=410)
+    return row
+
+
+def reset_password(token: str, new_password: str) -> User:
+    row = check_reset_token(token)
+    validate_new_password(new_password)
+    used = db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if not used:
+        db.session.rollback()
+        raise AuthError(_l("This reset link has already been used. Ask for a new one if you need it."), code="RESET_USED")
+    user = row.user
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    end_sessions(user.id)
+    audit.record("auth.password_reset", user, actor_id=user.id)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str, keep_session_key: str | None = None) -> None:
+    """Other browsers are signed out; the one with `keep_session_key` stays signed in."""
+    if not check_password(user, current_password):
+        raise AuthError(_l("Your current password is not correct."), code="VALIDATION_ERROR", http_status=422)
+    validate_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+    end_sessions(user.id, keep_key=keep_session_key)
+    audit.record("auth.password_changed", user, actor_id=user.id)
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    user.session_version += 1
+    end_sessions(user.id)
+    audit.record("auth.signed_out_everywhere", user, actor_id=user.id)
+    db.session.commit()
+
+
+def set_language(user: User, language: str) -> None:
+    before = user.preferred_language
+    if before == language:
+        return
+    user.preferred_language = language
+    audit.record("user.language_changed", user, actor_id=user.id, before={"language": before}, after={"language": language})
+    db.session.commit()

@@ -1,1 +1,0 @@
-"""The audit log: browse and export (estate admins: their estate; enterprise admins: all)."""

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
-from portal.public import views  # noqa: E402,F401

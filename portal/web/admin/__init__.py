@@ -1,0 +1,18 @@
+from portal.models import Role
+from portal.web.tenancy import estate_blueprint
+
+bp = estate_blueprint("admin", __name__, Role.ESTATE_ADMIN)
+
+from portal.web.admin import (  # noqa: E402,F401
+    approvals_views,
+    audit_views,
+    extras_views,
+    gate_views,
+    import_views,
+    invitations_views,
+    members_views,
+    people_views,
+    views,
+    visit_log_views,
+    visits_views,
+)

@@ -1,0 +1,62 @@
+"""Estate settings (gate names, access card limit) and the incidents logged at the gate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.service import InvalidValue
+from portal.estates import settings
+from portal.incidents import service as incidents
+from portal.web.admin import bp
+from portal.web.gate.incident_forms import SettingsForm
+from portal.web.ui import render
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_edit():
+    form = SettingsForm()
+    if request.method == "GET":
+        form.gate_names.data = "\n".join(settings.gate_names(g.estate))
+        form.access_card_limit.data = g.estate.access_card_limit
+    elif form.validate_on_submit():
+        data = settings.SettingsData(gate_names=form.gate_names.data or "",
+                                     access_card_limit=form.access_card_limit.data)
+        try:
+            settings.update_settings(current_user, g.estate, data)
+        except InvalidValue as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            flash(_("The estate settings were saved."), "success")
+            return redirect(url_for("admin.settings_edit"))
+    return render("admin/settings.html", form=form), 422 if form.errors else 200
+
+
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/incidents")
+def incidents_list():
+    filters = incidents.IncidentFilters(incident_type=request.args.get("type", ""),
+                                        date_from=_date("from"), date_to=_date("to"))
+    page = request.args.get("page", 1, type=int)
+    query = {"type": filters.incident_type, "from": request.args.get("from", ""), "to": request.args.get("to", "")}
+    return render("admin/incidents.html", block="incident_table", filters=filters,
+                  query={k: v for k, v in query.items() if v},
+                  incidents=incidents.list_incidents(g.estate, filters, page=page))
+
+
+@bp.get("/incidents/<int:incident_id>/photo")
+def incident_photo(incident_id: int):
+    data, mime = incidents.get_photo(g.estate, incident_id, thumb=request.args.get("thumb") == "1")
+    response = Response(data, mimetype=mime)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

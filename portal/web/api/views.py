@@ -1,0 +1,245 @@
+"""The kiosk endpoints: token, check-in and check-out, pass status, offline bootstrap and sync.
+
+Thin: read the body, call the gate service, answer with the envelope. Refusals are 409
+with the Refusal value as code; an unknown pass is 404."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.kiosk_tokens import issue, revoke
+from portal.errors import DomainError
+from portal.extensions import db, limiter
+from portal.gate import offline
+from portal.gate import service as gate
+from portal.gate.service import Decision, GateContext
+from portal.models import GateEvent, GateMethod, Visit, utcnow
+from portal.visits.rules import REFUSAL_MESSAGES, Refusal
+from portal.web.api import bp, fail, ok
+from portal.web.api.bearer import Body, kiosk_required
+
+
+def _iso(value: datetime | None) -> str | None:
+    return offline._iso(value)
+
+
+def _visit_parts(visit: Visit) -> dict:
+    """The parts of a visit that a scan does not change (read before it commits)."""
+    return {
+        "id": visit.id,
+        "host": {"id": visit.host.id, "name": visit.host.full_name} if visit.host is not None else None,
+        "unit": visit.unit.number,
+        "visitors": [{"name": v.full_name, "phone": v.phone, "plate": v.plate} for v in visit.visitors],
+        "pass_type": visit.pass_type.value,
+    }
+
+
+def _visit_data(parts: dict, visit: Visit) -> dict:
+    return {**parts, "status": visit.status.value, "entries_used": visit.entries_used,
+            "max_entries": visit.max_entries, "people_inside": visit.people_inside}
+
+
+def _event_data(event: GateEvent) -> dict:
+    return {"id": event.id, "type": event.event_type.value, "occurred_at": _iso(event.occurred_at),
+            "gate": event.gate, "method": event.method.value, "client_event_id": event.client_event_id}
+
+
+def _answer(decision: Decision, parts: dict | None):
+    """200 with the visit and its event, or the refusal as an error envelope."""
+    visit = decision.visit
+    if visit is not None and (parts is None or parts["id"] != visit.id):
+        parts = _visit_parts(visit)
+    if decision.refusal is not None:
+        status = 404 if decision.refusal == Refusal.NOT_FOUND else 409
+        details = None
+        if visit is not None:
+            details = {"visit": _visit_data(parts, visit)}
+            if decision.ban is not None:
+                details["ban"] = {"reason": decision.ban.reason, "severity": decision.ban.severity}
+                details["reason"] = decision.ban.reason
+            if decision.event is not None:
+                details["event"] = _event_data(decision.event)
+        response = fail(decision.refusal.value, str(REFUSAL_MESSAGES[decision.refusal]), status, details)
+    else:
+        response = ok({"visit": _visit_data(parts, visit), "event": _event_data(decision.event)})
+    if decision.duplicate:
+        response[0].headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _context(body: Body, method: GateMethod) -> GateContext:
+    return GateContext(gate=body.gate(), device_id=g.kiosk.device_id, method=method,
+                       client_event_id=body.offline_event_id())
+
+
+@contextmanager
+def _answer_from_memory():
+    """Scan and checkout answer with the rows they have just written: the commit does not
+    expire them (reloading would cost a second connection checkout and three queries on
+    the hottest endpoints); everything is expired once the answer is built, as a commit
+    would have done."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+        session.expire_all()
+
+
+def _enter(body: Body, method: GateMethod, *, qr_token: str | None = None, code: str | None = None):
+    kiosk, now = g.kiosk, utcnow()
+    found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code)
+    ctx = _context(body, method)
+    with _answer_from_memory():
+        if found.visit is None:
+            return _answer(gate.deny(kiosk.user, kiosk.estate, found, ctx, now), None)
+        parts = _visit_parts(found.visit)
+        return _answer(gate.admit(kiosk.user, kiosk.estate, found.visit, ctx, now), parts)
+
+
+# --- token ------------------------------------------------------------------------------
+
+
+@bp.post("/kiosk/token")
+@limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"])
+def kiosk_token():
+    body = Body()
+    estate = body.text("estate", required=True, max_len=60)
+    login = body.text("login", required=True, max_len=254)
+    password = body.data.get("password")
+    if not isinstance(password, str) or not password:
+        body.errors["password"] = _l("This field is required.")
+    device_id = body.device_id()
+    body.done()
+    issued = issue(estate, login, password, device_id)
+    return ok({"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in})
+
+
+@bp.post("/kiosk/revoke")
+@kiosk_required
+def kiosk_revoke():
+    revoke(g.kiosk)
+    return ok({"revoked": True})
+
+
+# --- check-in / check-out -----------------------------------------------------------------
+
+
+def _checkin(field: str, max_len: int, method: GateMethod):
+    """Check-in by QR token or typed code: the same body and rules, another field."""
+    body = Body()
+    value = body.text(field, required=True, max_len=max_len)
+    body.device_id()
+    body.gate()
+    body.offline_event_id()
+    body.done()
+    if method == GateMethod.QR:
+        return _enter(body, method, qr_token=value)
+    return _enter(body, method, code=value)
+
+
+@bp.post("/checkin/scan")
+@kiosk_required
+def checkin_scan():
+    return _checkin("qr_token", 200, GateMethod.QR)
+
+
+@bp.post("/checkin/manual")
+@kiosk_required
+def checkin_manual():
+    return _checkin("visitor_code", 40, GateMethod.CODE)
+
+
+@bp.post("/checkin/checkout")
+@kiosk_required
+def checkin_checkout():
+    body = Body()
+    visit_id = body.integer("visit_id")
+    qr_token = body.text("qr_token", max_len=200)
+    code = body.text("visitor_code", max_len=40)
+    body.device_id()
+    body.gate()
+    body.offline_event_id()
+    if sum(x is not None for x in (visit_id, qr_token, code)) != 1 and not body.errors:
+        body.errors["visit_id"] = _l("Send exactly one of visit_id, qr_token or visitor_code.")
+    body.done()
+    kiosk, now = g.kiosk, utcnow()
+    if visit_id is not None:
+        method = GateMethod.SEARCH
+        visit = gate.find_visit(kiosk.estate, visit_id)
+        found = Decision(visit, None if visit is not None else Refusal.NOT_FOUND)
+    else:
+        method = GateMethod.QR if qr_token else GateMethod.CODE
+        found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code)
+    ctx = _context(body, method)
+    with _answer_from_memory():
+        if found.visit is None:
+            found.action = "EXIT"
+            return _answer(gate.deny(kiosk.user, kiosk.estate, found, ctx, now), None)
+        parts = _visit_parts(found.visit)
+        return _answer(gate.let_out(kiosk.user, kiosk.estate, found.visit, ctx, now), parts)
+
+
+# --- pass status ----------------------------------------------------------------------------
+
+
+@bp.get("/visits/<int:visit_id>/status")
+@kiosk_required
+def visit_status(visit_id: int):
+    estate, now = g.kiosk.estate, utcnow()
+    visit = gate.find_visit(estate, visit_id)
+    if visit is None:
+        return fail("NOT_FOUND", str(REFUSAL_MESSAGES[Refusal.NOT_FOUND]), 404)
+    last_entry, last_exit = gate.last_entry_and_exit(estate, visit)
+    decision = gate.check(estate, visit, now)
+    refusal = decision.refusal
+    return ok({
+        **_visit_data(_visit_parts(visit), visit),
+        "entry": _iso(last_entry),
+        "exit": _iso(last_exit),
+        "can_enter": refusal is None,
+        "can_exit": visit.people_inside,
+        "refusal": refusal.value if refusal else None,
+        "message": str(REFUSAL_MESSAGES[refusal]) if refusal else None,
+        "valid_from": _iso(visit.valid_from),
+        "valid_until": _iso(visit.valid_until),
+    })
+
+
+# --- offline --------------------------------------------------------------------------------
+
+
+@bp.get("/offline/bootstrap")
+@kiosk_required
+def offline_bootstrap():
+    return ok(offline.bootstrap(g.kiosk.estate, utcnow()))
+
+
+@bp.post("/offline/sync")
+@kiosk_required
+def offline_sync():
+    body = Body()
+    device_id = body.device_id()
+    gate_name = body.gate()
+    items = body.data.get("items")
+    if not isinstance(items, list):
+        body.errors["items"] = _l("Send a list of items.")
+    elif len(items) > offline.MAX_ITEMS:
+        body.errors["items"] = _l("Send at most %(max)d items at a time.", max=offline.MAX_ITEMS)
+    body.done()
+    kiosk = g.kiosk
+    return ok({"results": offline.sync(kiosk.user, kiosk.estate, device_id, gate_name, items, utcnow())})
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    response = fail(exc.code, str(exc.message), exc.http_status, getattr(exc, "details", None))
+    if exc.http_status == 401:
+        response[0].headers["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
+    return response

@@ -1,0 +1,166 @@
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import service as accounts
+from portal.accounts import signin as service
+from portal.errors import DomainError
+from portal.extensions import limiter
+from portal.web.auth import bp
+from portal.web.auth.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PhoneForm,
+    ResetPasswordForm,
+)
+from portal.web.login import bind_session_key, current_session_key
+from portal.web.ui import home_url_for, is_safe_next, render
+
+
+def auth_limit():
+    return limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
+
+
+def _after_sign_in(user, remember: bool, method: str):
+    key = accounts.open_session(user, method, request.user_agent.string, request.remote_addr)
+    login_user(user, remember=remember)
+    bind_session_key(user, key)
+    service.record_sign_in(user, method)
+    target = request.args.get("next")
+    return redirect(target if is_safe_next(target) else home_url_for(user))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@auth_limit()
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.login.data, form.password.data)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return _after_sign_in(user, form.remember.data, "password")
+    status = 401 if error else 200
+    return render("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@auth_limit()
+def login_code():
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            result = service.request_code(form.phone.data)
+        except DomainError as exc:
+            form.phone.errors.append(exc.message)
+        else:
+            session["otp_phone"] = result.phone
+            session.pop("otp_dev_code", None)
+            if current_app.config["DEV_MODE"] and result.code:
+                session["otp_dev_code"] = result.code
+            flash(_("If this number belongs to an account, we have sent it a 6-digit code."), "info")
+            return redirect(url_for("auth.login_code_verify", next=request.args.get("next")))
+    return render("auth/code_request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login/code/verify", methods=["GET", "POST"])
+@auth_limit()
+def login_code_verify():
+    phone = session.get("otp_phone")
+    if not phone:
+        return redirect(url_for("auth.login_code"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = service.verify_code(phone, form.code.data)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            session.pop("otp_phone", None)
+            session.pop("otp_dev_code", None)
+            return _after_sign_in(user, form.remember.data, "code")
+    status = 401 if error else (422 if form.errors else 200)
+    return render(
+        "auth/code_verify.html", form=form, error=error, phone=phone, dev_code=session.get("otp_dev_code")
+    ), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    language = session.get("lang")
+    accounts.close_session(current_session_key())
+    logout_user()
+    session.clear()
+    if language:
+        session["lang"] = language
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    service.sign_out_everywhere(current_user)
+    logout_user()
+    session.pop("sid", None)
+    flash(_("You have been signed out on every device."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@auth_limit()
+def password_forgot():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(
+            form.email.data, lambda token: url_for("auth.password_reset", token=token, _external=True)
+        )
+        flash(_("If this email belongs to an account, we have sent it a link to choose a new password. The link works once, for one hour."), "info")
+        return redirect(url_for("auth.login"))
+    return render("auth/password_forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@auth_limit()
+def password_reset(token: str):
+    try:
+        service.check_reset_token(token)
+    except DomainError as exc:
+        return render("auth/password_reset.html", form=None, error=exc.message), exc.http_status
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except DomainError as exc:
+            return render("auth/password_reset.html", form=None, error=exc.message), exc.http_status
+        logout_user()
+        flash(_("Your password has been changed. Sign in with the new one."), "success")
+        return redirect(url_for("auth.login"))
+    return render("auth/password_reset.html", form=form, error=None), 422 if form.errors else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password_change():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            key = current_session_key()
+            service.change_password(current_user, form.current_password.data, form.password.data, keep_session_key=key)
+        except DomainError as exc:
+            form.current_password.errors.append(exc.message)
+        else:
+            # The session version changed: sign this device in again with the new one.
+            login_user(current_user._get_current_object())
+            if key:
+                bind_session_key(current_user, key)
+            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            return redirect(home_url_for(current_user))
+    return render("auth/password_change.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,37 @@
+"""Gate staff: a guard supervisor (or an admin on gate duty) invites guards and residents."""
+
+from flask import abort, flash, g, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.errors import DomainError
+from portal.onboarding import service
+from portal.web.gate import bp
+from portal.web.public.forms import InviteForm, apply_field_errors
+from portal.web.public.join_views import invitation_link
+from portal.web.ui import render
+
+
+@bp.route("/staff/invite", methods=["GET", "POST"])
+def staff_invite():
+    powers = service.invite_powers(g.access)
+    if not powers:
+        abort(403)
+    form = InviteForm()
+    form.set_choices(powers, service.join_units(g.estate))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation = service.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+        except DomainError as exc:
+            if exc.http_status == 403:
+                abort(403)
+            apply_field_errors(form, exc)
+            status = exc.http_status
+        else:
+            flash(_("The invitation was sent to %(contact)s.",
+                    contact=invitation.user.email or invitation.user.phone), "success")
+            return redirect(url_for("gate.staff_invite"))
+    elif form.errors:
+        status = 422
+    return render("onboarding/staff_invite.html", form=form), status

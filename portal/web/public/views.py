@@ -1,0 +1,69 @@
+import sqlalchemy as sa
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_required
+
+from portal.accounts import signin as auth_service
+from portal.extensions import db, limiter
+from portal.models import OutboxMessage
+from portal.web.public import bp
+from portal.web.tenancy import resolve_estate, user_memberships
+from portal.web.ui import area_url, home_url_for, is_safe_next, render
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/health")
+@limiter.exempt
+def health():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means the database is not usable
+        db.session.rollback()
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/choose")
+@login_required
+def choose():
+    """Chooser for users with several memberships (and the estate switcher's page)."""
+    memberships = user_memberships(current_user)
+    return render("public/choose.html", memberships=memberships)
+
+
+@bp.get("/e/<estate_slug>/")
+@login_required
+def estate_entry(estate_slug: str):
+    access = resolve_estate(estate_slug)
+    if access.as_enterprise_admin and not access.memberships:
+        return redirect(url_for("admin.home", estate_slug=estate_slug))
+    return redirect(area_url(access.memberships[0].role, estate_slug))
+
+
+@bp.post("/language")
+def set_language():
+    language = request.form.get("lang", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+        if current_user.is_authenticated:
+            auth_service.set_language(current_user, language)
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("public.index"))
+
+
+@bp.get("/dev/outbox")
+def dev_outbox():
+    """DEV mode only: every email and SMS the portal has sent, newest first."""
+    if not current_app.config["DEV_MODE"]:
+        abort(404)
+    page = request.args.get("page", 1, type=int)
+    messages = db.paginate(
+        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=20, error_out=False
+    )
+    return render("dev/outbox.html", messages=messages)

@@ -1,0 +1,7 @@
+from portal.models import Role
+from portal.web.tenancy import estate_blueprint
+
+bp = estate_blueprint("resident", __name__, Role.RESIDENT)
+
+import portal.web.resident.walkins_views  # noqa: E402,F401 - walk-ins waiting at the gate
+from portal.web.resident import views, visits_views  # noqa: E402,F401

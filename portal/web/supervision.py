@@ -1,0 +1,77 @@
+"""Estate-wide bans and the active passes with revoke, for estate admins (/admin/bans/,
+/admin/passes/) and guard supervisors (/gate/bans/, /gate/passes/). The same views are
+registered on both blueprints; `area` names the blueprint for links."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.service import InvalidValue
+from portal.gate import service
+from portal.models import Role, utcnow
+from portal.visits import bans
+from portal.web.gate.forms import BanForm
+from portal.web.ui import render
+
+
+def may_manage_gate() -> bool:
+    """Guard supervisors, estate admins and enterprise admins."""
+    access = g.access
+    return bool(access.as_enterprise_admin or Role.ESTATE_ADMIN in access.roles
+                or (g.membership is not None and g.membership.role == Role.GUARD and g.membership.is_supervisor))
+
+
+def register(bp: Blueprint, area: str) -> None:
+    def guard_check():
+        if not may_manage_gate():
+            abort(403)
+
+    @bp.get("/bans/")
+    def bans_list():
+        guard_check()
+        filters = bans.BanFilters(q=request.args.get("q", ""), state=request.args.get("state", "ACTIVE"))
+        page = request.args.get("page", 1, type=int)
+        return render("gate/bans.html", block="ban_table", area=area, filters=filters,
+                      bans=bans.list_bans(g.estate, filters, page=page))
+
+    @bp.route("/bans/new", methods=["GET", "POST"])
+    def ban_new():
+        guard_check()
+        form = BanForm()
+        if form.validate_on_submit():
+            try:
+                ban = bans.add_estate_ban(current_user, g.estate, form.data_for_service(g.estate.timezone))
+            except InvalidValue as exc:
+                getattr(form, exc.field if exc.field != "expires_at" else "expires_on").errors.append(exc.message)
+            else:
+                flash(_("%(phone)s is now banned from the estate.", phone=ban.phone), "success")
+                return redirect(url_for(f"{area}.bans_list"))
+        return render("gate/ban_form.html", form=form, area=area), 422 if form.errors else 200
+
+    @bp.post("/bans/<int:ban_id>/lift")
+    def ban_lift(ban_id: int):
+        guard_check()
+        ban = bans.lift_ban(current_user, g.estate, ban_id)
+        flash(_("The ban on %(phone)s was lifted.", phone=ban.phone), "success")
+        return redirect(url_for(f"{area}.bans_list"))
+
+    @bp.get("/passes/")
+    def passes_list():
+        guard_check()
+        filters = service.PassFilters(q=request.args.get("q", ""))
+        page = request.args.get("page", 1, type=int)
+        return render("gate/passes.html", block="pass_table", area=area, filters=filters,
+                      passes=service.list_active_passes(g.estate, filters, utcnow(), page=page))
+
+    @bp.post("/passes/<int:visit_id>/revoke")
+    def pass_revoke(visit_id: int):
+        guard_check()
+        visit, done = service.revoke_visit(current_user, g.estate, visit_id)
+        if done:
+            flash(_("Pass %(code)s was revoked. It will be refused at the next scan.", code=visit.visitor_code),
+                  "success")
+        else:
+            flash(str(service.ALREADY_ENDED), "warning")
+        return redirect(url_for(f"{area}.passes_list"))

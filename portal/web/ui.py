@@ -1,0 +1,89 @@
+"""Rendering helpers shared by every blueprint (HTMX fragments, flashes, navigation)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, get_flashed_messages, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from portal import labels
+from portal.models import Role
+from portal.web import tenancy
+
+
+def render(template: str, block: str | None = None, **context) -> str:
+    """The full page, or only `block` for an HTMX request that targets it.
+    Boosted navigations and history restores get the full page."""
+    if block and request.headers.get("HX-Request") and not request.headers.get("HX-Boosted") \
+            and not request.headers.get("HX-History-Restore-Request"):
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def is_safe_next(target: str | None) -> bool:
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def home_url_for(user) -> str:
+    """Where a user lands after signing in: their role's home, or the chooser."""
+    if user.is_enterprise_admin:
+        return url_for("enterprise.home")
+    memberships = [m for m in tenancy.user_memberships(user) if m.estate.is_open]
+    if len(memberships) == 1:
+        return area_url(memberships[0].role, memberships[0].estate.slug)
+    return url_for("public.choose")
+
+
+def area_url(role: Role, slug: str) -> str:
+    endpoint = {
+        Role.ESTATE_ADMIN: "admin.home",
+        Role.GUARD: "gate.home",
+        Role.RESIDENT: "resident.home",
+    }[role]
+    return url_for(endpoint, estate_slug=slug)
+
+
+def _flashes_html() -> str:
+    return render_template("_flashes.html", oob=True)
+
+
+def init_app(app: Flask) -> None:
+    tenancy.init_app(app)
+    app.jinja_env.globals.update(labels.JINJA_GLOBALS)
+    app.jinja_env.globals.update(area_url=area_url, Role=Role)
+
+    @app.context_processor
+    def shell_context() -> dict:
+        switcher = []
+        if current_user.is_authenticated and request.endpoint and request.endpoint != "static":
+            switcher = g.get("_switcher")
+            if switcher is None:
+                switcher = g._switcher = tenancy.user_memberships(current_user)
+        return {"switcher_memberships": switcher}
+
+    @app.after_request
+    def htmx_extras(response: Response) -> Response:
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+            # Flashes made during an HTMX request travel with its response as an
+            # out-of-band swap, unless the response sends the browser elsewhere.
+            is_html = response.mimetype == "text/html"
+            leaving = response.status_code in (301, 302, 303) or "HX-Redirect" in response.headers \
+                or "HX-Location" in response.headers
+            if is_html and not leaving and not response.direct_passthrough and _has_flashes():
+                response.set_data(response.get_data(as_text=True) + _flashes_html())
+        return response
+
+
+def _has_flashes() -> bool:
+    from flask import session
+
+    return bool(session.get("_flashes"))
+
+
+__all__ = ["render", "is_safe_next", "home_url_for", "area_url", "get_flashed_messages"]
