@@ -17,6 +17,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("expire-approvals")
     def expire_approvals_command():
         """Mark sign-up requests left undecided for 30 days as EXPIRED (and tell the applicants)."""
-        from portal.onboarding.service import expire_due
+        from portal.onboarding.approvals import expire_due
 
         click.echo(f"Expired sign-up requests: {expire_due()}")

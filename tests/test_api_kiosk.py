@@ -505,13 +505,13 @@ def test_scan_writes_an_audit_record(world, dbs):
 
 @pytest.mark.parametrize("how", ["remove_from_estate", "roles_changed"])
 def test_removing_a_guard_with_tokens_works_and_ends_the_tokens(app, world, how):
-    from portal.accounts import service as accounts
+    from portal.accounts import members
 
     with app.test_request_context():
         admin = db.session.get(User, world.a.admin.id)
         estate = db.session.get(Estate, world.a.estate.id)
         if how == "remove_from_estate":
-            accounts.remove_from_estate(admin, estate, world.a.guard.id)
+            members.remove_from_estate(admin, estate, world.a.guard.id)
         else:
-            accounts.set_roles(admin, estate, world.a.guard.id, {Role.RESIDENT}, False)
+            members.set_roles(admin, estate, world.a.guard.id, {Role.RESIDENT}, False)
     _error(world.kiosk.get("/offline/bootstrap"), 401, "INVALID_TOKEN")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.estates import settings
 from portal.incidents import service as incidents
 from portal.models import AuditLog, Estate, GateEvent, Incident, IncidentType, User

@@ -30,7 +30,8 @@ from portal.models import (
     UserStatus,
     utcnow,
 )
-from portal.onboarding import service
+from portal.onboarding import invitations
+from portal.onboarding import join as joining
 from tests.conftest import _PASSWORD_HASH, PASSWORD
 
 NEW_PASSWORD = "joining-pass-9"
@@ -187,11 +188,11 @@ def test_a_phone_or_email_already_in_use_is_refused_with_409(client, alpha, make
 
 
 def test_the_service_raises_a_conflict_domain_error(app, alpha):
-    data = service.JoinData(
+    data = joining.JoinData(
         full_name="X", email="admin@alpha.test", phone="", unit_id=alpha.b5.id, resident_type=ResidentType.OWNER,
         password=NEW_PASSWORD, emergency_contact_name="Y", emergency_contact_phone="08031112222", consent=True)
     with app.test_request_context(), pytest.raises(DomainError) as info:
-        service.request_to_join(db.session.get(Estate, alpha.alpha.estate.id), data)
+        joining.request_to_join(db.session.get(Estate, alpha.alpha.estate.id), data)
     assert (info.value.code, info.value.http_status) == ("CONFLICT", 409)
 
 
@@ -243,10 +244,10 @@ def test_a_suspended_estates_code_leads_nowhere(client, make):
 def test_a_join_code_collision_draws_again(app, alpha, make, monkeypatch):
     make.estate("other", join_code="AAAAAA")
     draws = iter(["AAAAAA", "BBBBBB"])
-    monkeypatch.setattr(service, "_random_join_code", lambda: next(draws))
+    monkeypatch.setattr(joining, "_random_join_code", lambda: next(draws))
     with app.app_context():
         estate = db.session.get(Estate, alpha.alpha.estate.id)
-        assert service.ensure_join_code(None, estate) == "BBBBBB"
+        assert joining.ensure_join_code(None, estate) == "BBBBBB"
 
 
 # --- the approval queue --------------------------------------------------------------
@@ -754,15 +755,15 @@ def test_the_service_refuses_what_a_role_may_not_create(app, supervisor):
         plain = db.session.scalar(sa.select(User).where(User.email == "guard@alpha.test"))
         as_chief = EstateAccess(estate, tuple(chief.memberships), as_enterprise_admin=False)
         as_guard = EstateAccess(estate, tuple(plain.memberships), as_enterprise_admin=False)
-        assert service.invite_powers(as_chief).roles == (Role.GUARD, Role.RESIDENT)
-        assert not service.invite_powers(as_guard)
+        assert invitations.invite_powers(as_chief).roles == (Role.GUARD, Role.RESIDENT)
+        assert not invitations.invite_powers(as_guard)
         for access, data in [
-            (as_chief, service.InviteData(Role.ESTATE_ADMIN, "X", email="x@new.test")),
-            (as_chief, service.InviteData(Role.GUARD, "X", email="x@new.test", is_supervisor=True)),
-            (as_guard, service.InviteData(Role.GUARD, "X", email="x@new.test")),
+            (as_chief, invitations.InviteData(Role.ESTATE_ADMIN, "X", email="x@new.test")),
+            (as_chief, invitations.InviteData(Role.GUARD, "X", email="x@new.test", is_supervisor=True)),
+            (as_guard, invitations.InviteData(Role.GUARD, "X", email="x@new.test")),
         ]:
             with pytest.raises(DomainError) as info:
-                service.create_invitation(chief, access, data, lambda token: token)
+                invitations.create_invitation(chief, access, data, lambda token: token)
             assert info.value.http_status == 403
 
 

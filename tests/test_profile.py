@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask_login.utils import encode_cookie
 
-from portal.accounts.service import wants_notification
+from portal.accounts.profile import wants_notification
 from portal.models import AuditLog, Role, User, UserSession, utcnow
 from tests.conftest import PASSWORD
 

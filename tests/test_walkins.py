@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
 
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.extensions import db
 from portal.gate import walkins
 from portal.models import (

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.accounts.service import require_admin
+from portal.accounts.members import require_admin
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, utcnow

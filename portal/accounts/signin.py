@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
-from portal.accounts.service import end_sessions
+from portal.accounts.sessions import end_sessions
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.integrations import messaging

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
-from portal.accounts.service import like_pattern
 from portal.extensions import db
 from portal.models import AuditLog, Estate, User
+from portal.text import like_pattern
 
 PLATFORM = -1  # the estate filter value for rows that belong to no estate
 EXPORT_BATCH = 1000

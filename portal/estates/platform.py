@@ -17,8 +17,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.accounts.service import Forbidden, InvalidValue, like_pattern
-from portal.errors import DomainError
+from portal.errors import DomainError, FieldErrors, Forbidden, InvalidValue
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import (
     Approval,
@@ -33,9 +33,9 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.onboarding.service import FieldErrors, InviteData, create_invitation
+from portal.onboarding.invitations import InviteData, create_invitation
 from portal.phones import InvalidPhone, normalise_phone
-from portal.web.tenancy import EstateAccess
+from portal.text import like_pattern
 
 COMMON_TIMEZONES = (
     "Africa/Lagos", "Africa/Accra", "Africa/Abidjan", "Africa/Nairobi", "Africa/Johannesburg", "Africa/Cairo",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.extensions import db
 from portal.models import Estate, User
 

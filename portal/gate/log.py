@@ -28,7 +28,6 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.accounts.service import like_pattern
 from portal.extensions import db
 from portal.models import (
     Estate,
@@ -45,6 +44,7 @@ from portal.models import (
     VisitStatus,
 )
 from portal.phones import phone_digits
+from portal.text import like_pattern
 from portal.visits.rules import Refusal
 from portal.visits.service import normalise_plate, pass_state
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, notifications
-from portal.accounts.service import wants_notification
+from portal.accounts.profile import wants_notification
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import (

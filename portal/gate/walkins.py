@@ -20,8 +20,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from portal import audit, notifications
-from portal.accounts.service import InvalidValue
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.extensions import db
 from portal.models import (
     Estate,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from portal import audit
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.extensions import db
 from portal.models import (
     AccessCard,
@@ -37,17 +37,6 @@ from portal.units.service import get_unit
 
 TYPE_ORDER = {t: i for i, t in enumerate(ResidentType)}
 LIVE_CARD_STATUSES = (AccessCardStatus.REQUESTED, AccessCardStatus.ISSUED)
-
-
-class InvalidValue(DomainError):
-    """Bad input for one field: the view shows `message` next to `field`."""
-
-    code = "VALIDATION_ERROR"
-    http_status = 422
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
 
 
 class ResidentStatus(enum.StrEnum):

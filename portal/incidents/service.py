@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.extensions import db
 from portal.models import Estate, Incident, IncidentType, User
 

@@ -2,7 +2,7 @@
 
 A notification stores `kind` and `params`; its sentence is made when shown, in the
 reader's language (`render_text`). `notify` adds the row and, unless told not to,
-sends the email/SMS the user asked for (portal.accounts.service.wants_notification),
+sends the email/SMS the user asked for (portal.accounts.profile.wants_notification),
 in the user's language, through the messaging outbox. Links are paths inside the
 portal; opening a notification marks it read."""
 
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from portal import audit
-from portal.accounts.service import NOTIFICATION_EVENTS, wants_notification
+from portal.accounts.profile import NOTIFICATION_EVENTS, wants_notification
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import Estate, Notification, User

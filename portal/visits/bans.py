@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from portal import audit
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.extensions import db
 from portal.models import Ban, BanScope, Estate, User, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits

@@ -25,8 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
-from portal.accounts.service import InvalidValue
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.extensions import db
 from portal.models import (
     Ban,

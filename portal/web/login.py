@@ -9,7 +9,7 @@ from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, user_loaded_from_cookie
 
-from portal.accounts import service as accounts
+from portal.accounts import sessions
 from portal.extensions import db
 from portal.models import User
 
@@ -37,7 +37,7 @@ def load_user(session_id: str) -> User | None:
     key = parts[2] if len(parts) == 3 and parts[2] else session.get("sid")
     user_session = None
     if key:
-        found = accounts.find_session(user_id, key)  # one indexed query for user + session
+        found = sessions.find_session(user_id, key)  # one indexed query for user + session
         if found is None:
             return None
         user, user_session = found
@@ -48,12 +48,12 @@ def load_user(session_id: str) -> User | None:
     if user_session is None:
         # A remember-me cookie or a session from before sessions were recorded:
         # record this browser now rather than sign it out.
-        key = accounts.open_session(user, "cookie", request.user_agent.string, request.remote_addr)
+        key = sessions.open_session(user, "cookie", request.user_agent.string, request.remote_addr)
         bind_session_key(user, key)
         g._session_key_created = True
     else:
         session["sid"] = key
-        accounts.touch_session(user_session)
+        sessions.touch_session(user_session)
     return user
 
 

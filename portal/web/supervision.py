@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.gate import service
 from portal.models import Role, utcnow
 from portal.visits import bans

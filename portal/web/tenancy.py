@@ -8,13 +8,12 @@ the estate gets a 404 (never a 403 that confirms the estate exists).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, g
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import Estate, Membership, Role
 
@@ -25,23 +24,6 @@ class EstateUnavailable(Exception):
     def __init__(self, estate: Estate):
         super().__init__(estate.slug)
         self.estate = estate
-
-
-@dataclass(frozen=True)
-class EstateAccess:
-    estate: Estate
-    memberships: tuple[Membership, ...]
-    as_enterprise_admin: bool
-
-    @property
-    def roles(self) -> set[Role]:
-        return {m.role for m in self.memberships}
-
-    def membership_for(self, role: Role | None) -> Membership | None:
-        for m in self.memberships:
-            if role is None or m.role == role:
-                return m
-        return None
 
 
 def resolve_estate(slug: str, role: Role | None = None) -> EstateAccess:

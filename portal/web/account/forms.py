@@ -4,7 +4,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.accounts.service import NOTIFICATION_CHANNELS, NOTIFICATION_EVENTS, ProfileData
+from portal.accounts.profile import NOTIFICATION_CHANNELS, NOTIFICATION_EVENTS, ProfileData
 from portal.web.i18n import LANGUAGE_NAMES
 
 REQUIRED = _l("This field is required.")

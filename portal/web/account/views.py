@@ -3,7 +3,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.accounts import service as accounts
+from portal.accounts import profile as profiles
+from portal.accounts import sessions
+from portal.errors import InvalidValue
 from portal.web.account import bp
 from portal.web.account.forms import NotificationsForm, ProfileForm
 from portal.web.login import current_session_key
@@ -18,12 +20,12 @@ def _page(profile_form: ProfileForm | None = None, notifications_form: Notificat
     return render(
         "account/profile.html",
         form=profile_form,
-        notifications=notifications_form or NotificationsForm.for_prefs(accounts.notification_prefs(user)),
-        events=accounts.NOTIFICATION_EVENTS,
-        channels=accounts.NOTIFICATION_CHANNELS,
-        methods=accounts.SIGN_IN_METHODS,
-        sessions=accounts.active_sessions(user, current_session_key()),
-        sign_ins=accounts.recent_sign_ins(user),
+        notifications=notifications_form or NotificationsForm.for_prefs(profiles.notification_prefs(user)),
+        events=profiles.NOTIFICATION_EVENTS,
+        channels=profiles.NOTIFICATION_CHANNELS,
+        methods=sessions.SIGN_IN_METHODS,
+        sessions=sessions.active_sessions(user, current_session_key()),
+        sign_ins=sessions.recent_sign_ins(user),
     )
 
 
@@ -37,8 +39,8 @@ def profile_save():
     form = ProfileForm()
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.data_for_service())
-        except accounts.InvalidValue as exc:
+            profiles.update_profile(current_user, form.data_for_service())
+        except InvalidValue as exc:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
             session["lang"] = current_user.preferred_language
@@ -51,7 +53,7 @@ def profile_save():
 def notifications():
     form = NotificationsForm()
     if form.validate_on_submit():
-        accounts.update_notification_prefs(current_user, form.chosen())
+        profiles.update_notification_prefs(current_user, form.chosen())
         flash(_("Your notification choices were saved."), "success")
         return redirect(url_for("account.profile") + "#notifications")
     return _page(notifications_form=form), 422
@@ -59,7 +61,7 @@ def notifications():
 
 @bp.post("/sessions/<int:session_id>/revoke")
 def session_revoke(session_id: int):
-    was_current = accounts.revoke_session(current_user, session_id, current_session_key())
+    was_current = sessions.revoke_session(current_user, session_id, current_session_key())
     if was_current:
         language = session.get("lang")
         logout_user()

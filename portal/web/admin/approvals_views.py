@@ -6,7 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.errors import DomainError
-from portal.onboarding import service
+from portal.onboarding import approvals, join
 from portal.web.admin import bp
 from portal.web.public.forms import RejectForm
 from portal.web.ui import render
@@ -18,7 +18,7 @@ def approvals_badge() -> dict:
 
     def pending_approvals_count() -> int:
         if "pending_approvals_count" not in g:
-            g.pending_approvals_count = service.pending_count(g.estate) if g.get("estate") else 0
+            g.pending_approvals_count = approvals.pending_count(g.estate) if g.get("estate") else 0
         return g.pending_approvals_count
 
     return {"pending_approvals_count": pending_approvals_count}
@@ -28,20 +28,20 @@ def _login_link() -> str:
     return url_for("auth.login", _external=True)
 
 
-def _filters() -> service.ApprovalFilters:
-    status = request.args.get("status", service.ApprovalFilters.status)
-    return service.ApprovalFilters(q=request.args.get("q", ""), status=status)
+def _filters() -> approvals.ApprovalFilters:
+    status = request.args.get("status", approvals.ApprovalFilters.status)
+    return approvals.ApprovalFilters(q=request.args.get("q", ""), status=status)
 
 
 def _queue(status_code: int = 200, bulk_error: str | None = None, selected: frozenset[int] = frozenset()):
-    service.expire_due(g.estate)
+    approvals.expire_due(g.estate)
     filters = _filters()
     page = request.args.get("page", 1, type=int)
-    join_code = service.ensure_join_code(current_user.id, g.estate)
+    join_code = join.ensure_join_code(current_user.id, g.estate)
     return render(
         "admin/approvals.html",
         block="approval_table",
-        approvals=service.list_approvals(g.estate, filters, page=page),
+        approvals=approvals.list_approvals(g.estate, filters, page=page),
         filters=filters,
         join_code=join_code,
         join_link=url_for("onboarding.join", slug=g.estate.slug, _external=True),
@@ -58,10 +58,10 @@ def approvals_list():
 
 @bp.get("/approvals/<int:approval_id>")
 def approval_detail(approval_id: int, form: RejectForm | None = None, status_code: int = 200):
-    service.expire_due(g.estate)
-    approval = service.get_approval(g.estate, approval_id)
+    approvals.expire_due(g.estate)
+    approval = approvals.get_approval(g.estate, approval_id)
     return render(
-        "admin/approval_detail.html", approval=approval, decider=service.decider_of(approval),
+        "admin/approval_detail.html", approval=approval, decider=approvals.decider_of(approval),
         form=form or RejectForm(),
     ), status_code
 
@@ -69,7 +69,7 @@ def approval_detail(approval_id: int, form: RejectForm | None = None, status_cod
 @bp.post("/approvals/<int:approval_id>/approve")
 def approval_approve(approval_id: int):
     try:
-        approval = service.decide_one(current_user.id, g.estate, approval_id, True, "", _login_link())
+        approval = approvals.decide_one(current_user.id, g.estate, approval_id, True, "", _login_link())
     except DomainError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("admin.approval_detail", approval_id=approval_id))
@@ -79,12 +79,12 @@ def approval_approve(approval_id: int):
 
 @bp.post("/approvals/<int:approval_id>/reject")
 def approval_reject(approval_id: int):
-    service.get_approval(g.estate, approval_id)  # another estate's id: 404 before anything else
+    approvals.get_approval(g.estate, approval_id)  # another estate's id: 404 before anything else
     form = RejectForm()
     if not form.validate_on_submit():
         return approval_detail(approval_id, form=form, status_code=422)
     try:
-        approval = service.decide_one(current_user.id, g.estate, approval_id, False, form.reason.data,
+        approval = approvals.decide_one(current_user.id, g.estate, approval_id, False, form.reason.data,
                                       _login_link())
     except DomainError as exc:
         flash(str(exc.message), "error")
@@ -99,7 +99,7 @@ def approvals_bulk():
     ids = request.form.getlist("ids", type=int)
     approve = request.form.get("action") == "approve"
     try:
-        result = service.decide(current_user.id, g.estate, ids, approve, request.form.get("reason", ""),
+        result = approvals.decide(current_user.id, g.estate, ids, approve, request.form.get("reason", ""),
                                 _login_link())
     except DomainError as exc:
         return _queue(422, bulk_error=exc.message, selected=frozenset(ids))

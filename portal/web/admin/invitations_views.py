@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.errors import DomainError
-from portal.onboarding import service
+from portal.onboarding import invitations, join
 from portal.web.admin import bp
 from portal.web.public.forms import InviteForm, apply_field_errors
 from portal.web.public.join_views import invitation_link
@@ -14,13 +14,13 @@ from portal.web.ui import render
 
 @bp.route("/invitations/", methods=["GET", "POST"])
 def invitations_list():
-    powers = service.invite_powers(g.access)
+    powers = invitations.invite_powers(g.access)
     form = InviteForm()
-    form.set_choices(powers, service.join_units(g.estate))
+    form.set_choices(powers, join.join_units(g.estate))
     status = 200
     if form.validate_on_submit():
         try:
-            invitation = service.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
         except DomainError as exc:
             apply_field_errors(form, exc)
             status = exc.http_status
@@ -30,12 +30,12 @@ def invitations_list():
             return redirect(url_for("admin.invitations_list"))
     elif form.errors:
         status = 422
-    filters = service.InvitationFilters(q=request.args.get("q", ""), status=request.args.get("status", ""))
+    filters = invitations.InvitationFilters(q=request.args.get("q", ""), status=request.args.get("status", ""))
     return render(
         "admin/invitations.html",
         block="invitation_table",
         form=form,
-        invitations=service.list_invitations(g.estate, filters, page=request.args.get("page", 1, type=int)),
+        invitations=invitations.list_invitations(g.estate, filters, page=request.args.get("page", 1, type=int)),
         filters=filters,
     ), status
 
@@ -43,7 +43,7 @@ def invitations_list():
 @bp.post("/invitations/<int:invitation_id>/resend")
 def invitation_resend(invitation_id: int):
     try:
-        invitation = service.resend_invitation(current_user, g.estate, invitation_id, invitation_link)
+        invitation = invitations.resend_invitation(current_user, g.estate, invitation_id, invitation_link)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -55,7 +55,7 @@ def invitation_resend(invitation_id: int):
 @bp.post("/invitations/<int:invitation_id>/revoke")
 def invitation_revoke(invitation_id: int):
     try:
-        invitation = service.revoke_invitation(current_user, g.estate, invitation_id)
+        invitation = invitations.revoke_invitation(current_user, g.estate, invitation_id)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

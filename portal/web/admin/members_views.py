@@ -5,8 +5,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts import devices
-from portal.accounts import service as accounts
+from portal.accounts import devices, members
 from portal.errors import DomainError
 from portal.web.admin import bp
 from portal.web.admin.members_forms import RolesForm
@@ -18,35 +17,35 @@ def _back(user_id: int):
     return redirect(target if is_safe_next(target) else url_for("admin.members_detail", user_id=user_id))
 
 
-def _roles_form(member: accounts.MemberRow) -> RolesForm:
+def _roles_form(member: members.MemberRow) -> RolesForm:
     return RolesForm(data={"roles": [r.value for r in member.roles], "supervisor": member.is_supervisor})
 
 
 @bp.get("/members/")
 def members_list():
-    filters = accounts.MemberFilters(
+    filters = members.MemberFilters(
         q=request.args.get("q", ""), role=request.args.get("role", ""), status=request.args.get("status", ""),
     )
     page = request.args.get("page", 1, type=int)
     return render(
         "admin/members.html", block="member_table", filters=filters,
-        members=accounts.list_members(g.estate, filters, page=page),
+        members=members.list_members(g.estate, filters, page=page),
     )
 
 
 @bp.get("/members/<int:user_id>/")
 def members_detail(user_id: int):
-    member = accounts.get_member(g.estate, user_id)
+    member = members.get_member(g.estate, user_id)
     return render("admin/member.html", member=member, form=_roles_form(member))
 
 
 @bp.post("/members/<int:user_id>/roles")
 def members_roles(user_id: int):
-    member = accounts.get_member(g.estate, user_id)
+    member = members.get_member(g.estate, user_id)
     form = RolesForm()
     if form.validate_on_submit():
         try:
-            member = accounts.set_roles(current_user, g.estate, user_id, form.chosen_roles(), form.supervisor.data)
+            member = members.set_roles(current_user, g.estate, user_id, form.chosen_roles(), form.supervisor.data)
         except DomainError as exc:
             form.roles.errors = [*form.roles.errors, exc.message]
         else:
@@ -58,7 +57,7 @@ def members_roles(user_id: int):
 @bp.post("/members/<int:user_id>/suspend")
 def members_suspend(user_id: int):
     try:
-        user = accounts.suspend_user(current_user, user_id, g.estate)
+        user = members.suspend_user(current_user, user_id, g.estate)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -69,7 +68,7 @@ def members_suspend(user_id: int):
 @bp.post("/members/<int:user_id>/reactivate")
 def members_reactivate(user_id: int):
     try:
-        user = accounts.reactivate_user(current_user, user_id, g.estate)
+        user = members.reactivate_user(current_user, user_id, g.estate)
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -80,7 +79,7 @@ def members_reactivate(user_id: int):
 @bp.post("/members/<int:user_id>/delete")
 def members_delete(user_id: int):
     try:
-        user = accounts.delete_user(current_user, user_id, g.estate)
+        user = members.delete_user(current_user, user_id, g.estate)
     except DomainError as exc:
         flash(str(exc.message), "error")
         return _back(user_id)
@@ -91,7 +90,7 @@ def members_delete(user_id: int):
 @bp.post("/members/<int:user_id>/remove")
 def members_remove(user_id: int):
     try:
-        user = accounts.remove_from_estate(current_user, g.estate, user_id)
+        user = members.remove_from_estate(current_user, g.estate, user_id)
     except DomainError as exc:
         flash(str(exc.message), "error")
         return _back(user_id)

@@ -2,7 +2,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import service as accounts
+from portal.accounts import sessions
 from portal.accounts import signin as service
 from portal.errors import DomainError
 from portal.extensions import limiter
@@ -24,7 +24,7 @@ def auth_limit():
 
 
 def _after_sign_in(user, remember: bool, method: str):
-    key = accounts.open_session(user, method, request.user_agent.string, request.remote_addr)
+    key = sessions.open_session(user, method, request.user_agent.string, request.remote_addr)
     login_user(user, remember=remember)
     bind_session_key(user, key)
     service.record_sign_in(user, method)
@@ -95,7 +95,7 @@ def login_code_verify():
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     language = session.get("lang")
-    accounts.close_session(current_session_key())
+    sessions.close_session(current_session_key())
     logout_user()
     session.clear()
     if language:

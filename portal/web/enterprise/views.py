@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from portal.accounts import service as accounts
+from portal.accounts import members, users
 from portal.audit import browse as audit_log
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.estates import platform as enterprise
 from portal.estates import service
 from portal.models import Estate, EstateStatus
@@ -41,7 +41,7 @@ def estate_new():
     if form.validate_on_submit():
         try:
             created = enterprise.create_estate(current_user, form.data_for_service(), invitation_link)
-        except accounts.InvalidValue as exc:
+        except InvalidValue as exc:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
             flash(_("%(estate)s was created. We sent %(name)s an invitation to become its admin.",
@@ -77,14 +77,14 @@ def estate_reactivate(estate_id: int):
 
 @bp.get("/users/")
 def users_list():
-    filters = accounts.UserFilters(
+    filters = users.UserFilters(
         q=request.args.get("q", ""), status=request.args.get("status", ""),
         estate_id=request.args.get("estate", type=int), role=request.args.get("role", ""),
     )
     page = request.args.get("page", 1, type=int)
     return render(
-        "enterprise/users.html", block="user_table", filters=filters, estates=accounts.estate_choices(),
-        users=accounts.list_users(filters, page=page),
+        "enterprise/users.html", block="user_table", filters=filters, estates=users.estate_choices(),
+        users=users.list_users(filters, page=page),
     )
 
 
@@ -101,18 +101,18 @@ def _user_action(action, user_id: int, message: str):
 
 @bp.post("/users/<int:user_id>/suspend")
 def user_suspend(user_id: int):
-    return _user_action(accounts.suspend_user, user_id,
+    return _user_action(members.suspend_user, user_id,
                         _("%(name)s is suspended and has been signed out everywhere."))
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 def user_reactivate(user_id: int):
-    return _user_action(accounts.reactivate_user, user_id, _("%(name)s is active again and can sign in."))
+    return _user_action(members.reactivate_user, user_id, _("%(name)s is active again and can sign in."))
 
 
 @bp.post("/users/<int:user_id>/delete")
 def user_delete(user_id: int):
-    return _user_action(accounts.delete_user, user_id,
+    return _user_action(members.delete_user, user_id,
                         _("The account of %(name)s was deleted. Its history is kept."))
 
 
@@ -135,7 +135,7 @@ def audit_list():
     actions, target_types = audit_log.choices(None)
     body = render(
         "enterprise/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
-        target_types=target_types, estates=accounts.estate_choices(), list_endpoint="enterprise.audit_list",
+        target_types=target_types, estates=users.estate_choices(), list_endpoint="enterprise.audit_list",
         timezone=str(tz), entries=audit_log.list_entries(None, filters, tz, page=page),
     )
     return body, 422 if errors else 200

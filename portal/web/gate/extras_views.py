@@ -6,7 +6,7 @@ from flask import Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.service import InvalidValue
+from portal.errors import InvalidValue
 from portal.estates import settings
 from portal.incidents import service as incidents
 from portal.models import utcnow

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.errors import DomainError
-from portal.onboarding import service
+from portal.onboarding import invitations, join
 from portal.web.gate import bp
 from portal.web.public.forms import InviteForm, apply_field_errors
 from portal.web.public.join_views import invitation_link
@@ -14,15 +14,15 @@ from portal.web.ui import render
 
 @bp.route("/staff/invite", methods=["GET", "POST"])
 def staff_invite():
-    powers = service.invite_powers(g.access)
+    powers = invitations.invite_powers(g.access)
     if not powers:
         abort(403)
     form = InviteForm()
-    form.set_choices(powers, service.join_units(g.estate))
+    form.set_choices(powers, join.join_units(g.estate))
     status = 200
     if form.validate_on_submit():
         try:
-            invitation = service.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
         except DomainError as exc:
             if exc.http_status == 403:
                 abort(403)

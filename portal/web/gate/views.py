@@ -16,7 +16,7 @@ from portal.estates import service as estates
 from portal.estates import settings as gate_settings
 from portal.gate import service
 from portal.models import GateMethod, utcnow
-from portal.onboarding.service import invite_powers
+from portal.onboarding.invitations import invite_powers
 from portal.web.gate import bp
 from portal.web.gate.device_views import COOKIE, HEADER
 from portal.web.supervision import may_manage_gate

@@ -7,8 +7,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.accounts.service import InvalidValue
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.gate import service, walkins
 from portal.models import WalkInStatus, utcnow
 from portal.web.gate import bp

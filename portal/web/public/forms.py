@@ -9,7 +9,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from portal.accounts.signin import MIN_PASSWORD_LENGTH
 from portal.labels import RESIDENT_TYPE_LABELS, ROLE_LABELS
 from portal.models import ResidentType, Role
-from portal.onboarding.service import REASON_MAX, InviteData, JoinData
+from portal.onboarding.contact import REASON_MAX
+from portal.onboarding.invitations import InviteData
+from portal.onboarding.join import JoinData
 from portal.web.auth import forms as _auth_forms  # noqa: F401 - accepts the reserved .test domain
 
 REQUIRED = _l("This field is required.")

@@ -5,7 +5,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.errors import DomainError
-from portal.onboarding import service
+from portal.onboarding import invitations
+from portal.onboarding import join as joining
 from portal.web.auth.views import _after_sign_in as sign_in  # the one way to sign a user in
 from portal.web.auth.views import auth_limit
 from portal.web.public.forms import (
@@ -27,13 +28,13 @@ def invitation_link(token: str) -> str:
 @bp.route("/e/<slug>/join", methods=["GET", "POST"])
 @auth_limit()
 def join(slug: str):
-    g.estate = estate = service.open_estate(slug)
+    g.estate = estate = joining.open_estate(slug)
     form = JoinForm()
-    form.set_units(service.join_units(estate))
+    form.set_units(joining.join_units(estate))
     status = 200
     if form.validate_on_submit():
         try:
-            service.request_to_join(estate, form.data_for_service(str(get_locale())))
+            joining.request_to_join(estate, form.data_for_service(str(get_locale())))
         except DomainError as exc:
             apply_field_errors(form, exc)
             status = exc.http_status
@@ -46,7 +47,7 @@ def join(slug: str):
 
 @bp.get("/e/<slug>/join/sent")
 def join_sent(slug: str):
-    g.estate = estate = service.open_estate(slug)
+    g.estate = estate = joining.open_estate(slug)
     return render("onboarding/join_sent.html", estate=estate)
 
 
@@ -55,7 +56,7 @@ def join_sent(slug: str):
 def join_code():
     form = JoinCodeForm()
     if form.validate_on_submit():
-        estate = service.estate_by_join_code(form.code.data)
+        estate = joining.estate_by_join_code(form.code.data)
         if estate is not None:
             return redirect(url_for("onboarding.join", slug=estate.slug))
         form.code.errors.append(_("No estate has this code. Check it with your estate's admin."))
@@ -64,7 +65,7 @@ def join_code():
 
 @bp.get("/join/<code>")
 def join_by_code(code: str):
-    estate = service.estate_by_join_code(code)
+    estate = joining.estate_by_join_code(code)
     if estate is None:
         abort(404)
     return redirect(url_for("onboarding.join", slug=estate.slug))
@@ -74,16 +75,16 @@ def join_by_code(code: str):
 @auth_limit()
 def invitation_accept(token: str):
     try:
-        invitation = service.check_invitation(token)
+        invitation = invitations.check_invitation(token)
     except DomainError as exc:
         return render("onboarding/invitation.html", invitation=None, form=None, error=exc.message), exc.http_status
     g.estate = invitation.estate
-    existing = service.invited_has_password(invitation)
+    existing = invitations.invited_has_password(invitation)
     form = CurrentPasswordForm() if existing else NewPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.accept_invitation(token, form.password.data)
+            user = invitations.accept_invitation(token, form.password.data)
         except DomainError as exc:
             if getattr(exc, "errors", None):
                 form.password.errors.append(exc.message)

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.accounts.service import InvalidValue
-from portal.errors import DomainError
+from portal.errors import DomainError, InvalidValue
 from portal.models import utcnow
 from portal.visits import service as visits
 from portal.visits.rules import REFUSAL_MESSAGES

@@ -1,0 +1,134 @@
+"""The signed-in user's own profile and notification preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.errors import InvalidValue
+from portal.extensions import db
+from portal.models import Estate, Membership, User
+from portal.phones import InvalidPhone, normalise_phone
+
+REQUIRED = _l("This field is required.")
+
+# --- own profile ----------------------------------------------------------------
+
+NOTIFICATION_EVENTS = {
+    "visitor_arrived": _l("A visitor of mine arrives"),
+    "walk_in_request": _l("A walk-in visitor asks to see me"),
+    "invoice_issued": _l("An invoice is issued to my unit"),
+    "payment_received": _l("A payment of mine is received"),
+    "announcement": _l("The estate makes an announcement"),
+    "approval_decided": _l("A sign-up request is decided"),
+}
+NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS")}
+_DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
+
+
+def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
+    """The user's choices for every event and channel, defaults filled in."""
+    stored = user.notification_prefs or {}
+    prefs = {}
+    for event in NOTIFICATION_EVENTS:
+        chosen = stored.get(event) or {}
+        prefs[event] = {
+            "email": bool(chosen.get("email", True)),
+            "sms": bool(chosen.get("sms", event in _DEFAULT_SMS)),
+        }
+    return prefs
+
+
+def wants_notification(user: User, event: str, channel: str) -> bool:
+    """For the senders: does `user` want `event` by `channel` ("email" or "sms")?"""
+    return notification_prefs(user).get(event, {}).get(channel, False)
+
+
+def update_notification_prefs(user: User, chosen: dict[str, dict[str, bool]]) -> None:
+    before = notification_prefs(user)
+    after = {
+        event: {channel: bool((chosen.get(event) or {}).get(channel)) for channel in NOTIFICATION_CHANNELS}
+        for event in NOTIFICATION_EVENTS
+    }
+    if after == before:
+        return
+    user.notification_prefs = after
+    audit.record("user.notifications_changed", user, actor_id=user.id, before=before, after=after)
+    db.session.commit()
+
+
+@dataclass
+class ProfileData:
+    full_name: str
+    email: str | None
+    phone: str | None
+    preferred_language: str
+
+
+def _profile_snapshot(user: User) -> dict:
+    return {"full_name": user.full_name, "email": user.email, "phone": user.phone,
+            "preferred_language": user.preferred_language}
+
+
+def phone_region(user: User) -> str:
+    """The region for numbers typed without a country code: the user's estate's country."""
+    country = db.session.scalar(
+        sa.select(Estate.country).join(Membership, Membership.estate_id == Estate.id)
+        .where(Membership.user_id == user.id).order_by(Membership.id).limit(1)
+    )
+    return country or "NG"
+
+
+EMAIL_TAKEN = _l("Another account already uses this email address.")
+PHONE_TAKEN = _l("Another account already uses this phone number.")
+
+
+def _email_taken(email: str, user_id: int) -> bool:
+    return db.session.scalar(
+        sa.select(User.id).where(sa.func.lower(User.email) == email.lower(), User.id != user_id)
+    ) is not None
+
+
+def _phone_taken(phone: str, user_id: int) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.phone == phone, User.id != user_id)) is not None
+
+
+def update_profile(user: User, data: ProfileData) -> User:
+    name = (data.full_name or "").strip()
+    if not name:
+        raise InvalidValue("full_name", REQUIRED)
+    email = (data.email or "").strip() or None
+    phone = None
+    if (data.phone or "").strip():
+        try:
+            phone = normalise_phone(data.phone, phone_region(user))
+        except InvalidPhone as exc:
+            raise InvalidValue("phone", _l("Enter a valid phone number, for example +234 800 000 0201.")) from exc
+    if not email and not phone:
+        raise InvalidValue("email", _l("Keep an email address or a phone number: you sign in with one of them."))
+    if email and _email_taken(email, user.id):
+        raise InvalidValue("email", EMAIL_TAKEN)
+    if phone and _phone_taken(phone, user.id):
+        raise InvalidValue("phone", PHONE_TAKEN)
+    if data.preferred_language not in current_app.config["LANGUAGES"]:
+        raise InvalidValue("preferred_language", _l("Choose one of the languages offered."))
+    before = _profile_snapshot(user)
+    user.full_name, user.email, user.phone = name, email, phone
+    user.preferred_language = data.preferred_language
+    after = _profile_snapshot(user)
+    if after == before:
+        return user
+    audit.record("user.profile_updated", user, actor_id=user.id, before=before, after=after)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same email or phone saved by someone else just now
+        db.session.rollback()
+        if email and _email_taken(email, user.id):
+            raise InvalidValue("email", EMAIL_TAKEN) from exc
+        raise InvalidValue("phone", PHONE_TAKEN) from exc
+    return user

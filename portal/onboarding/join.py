@@ -1,0 +1,224 @@
+"""Joining an estate: its public join page and short join code, and the sign-up that makes
+a PENDING user and a PENDING approval (30 days) for an estate admin to decide."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.accounts.signin import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+)
+from portal.errors import DomainError, FieldErrors
+from portal.extensions import db
+from portal.models import (
+    Approval,
+    ApprovalStatus,
+    Estate,
+    EstateStatus,
+    Resident,
+    ResidentType,
+    Unit,
+    User,
+    UserStatus,
+    utcnow,
+)
+from portal.onboarding.contact import (
+    APPROVAL_TTL,
+    JOIN_CODE_ALPHABET,
+    JOIN_CODE_ATTEMPTS,
+    JOIN_CODE_LENGTH,
+    NEED_CONTACT,
+    _email,
+    _phone,
+)
+
+# --- estates and join codes ----------------------------------------------------------
+
+
+def open_estate(slug: str) -> Estate:
+    """An ACTIVE estate by slug, or 404 (unknown, pending and suspended estates alike)."""
+    estate = db.session.scalar(
+        sa.select(Estate).where(Estate.slug == slug, Estate.status == EstateStatus.ACTIVE)
+    )
+    if estate is None:
+        abort(404)
+    return estate
+
+
+def estate_by_join_code(code: str) -> Estate | None:
+    """The ACTIVE estate with this short code (any case, spaces ignored), or None."""
+    code = "".join(code.split()).upper()
+    if not code:
+        return None
+    return db.session.scalar(
+        sa.select(Estate).where(Estate.join_code == code, Estate.status == EstateStatus.ACTIVE)
+    )
+
+
+def _random_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def ensure_join_code(actor_id: int | None, estate: Estate) -> str:
+    """The estate's short join code, assigned now if it has none (unique; retried on collision)."""
+    if estate.join_code:
+        return estate.join_code
+    for _ in range(JOIN_CODE_ATTEMPTS):
+        code = _random_join_code()
+        try:
+            assigned = db.session.execute(
+                sa.update(Estate)
+                .where(Estate.id == estate.id, Estate.join_code.is_(None))
+                .values(join_code=code)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        except IntegrityError:  # another estate has this code: draw again
+            db.session.rollback()
+            continue
+        if not assigned:  # another admin assigned one a moment ago
+            db.session.rollback()
+            db.session.refresh(estate)
+            return estate.join_code
+        audit.record("estate.join_code_assigned", estate, actor_id=actor_id, estate_id=estate.id,
+                     after={"join_code": code})
+        db.session.commit()
+        db.session.refresh(estate)
+        return estate.join_code
+    raise DomainError(_l("No free join code was found. Please try again."))
+
+
+def join_units(estate: Estate) -> list[Unit]:
+    """The units a newcomer may choose: this estate's, not archived, in natural order."""
+    return list(db.session.scalars(
+        sa.select(Unit)
+        .where(Unit.estate_id == estate.id, Unit.archived_at.is_(None))
+        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+    ))
+
+
+# --- sign-up --------------------------------------------------------------------------
+
+
+@dataclass
+class JoinData:
+    full_name: str
+    email: str
+    phone: str
+    unit_id: int | None
+    resident_type: ResidentType
+    password: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    consent: bool
+    language: str | None = None
+
+
+def _contact_conflicts(estate: Estate, email: str | None, phone: str | None) -> dict:
+    """Messages for an email or phone already used by an account, or by a current
+    resident of this estate."""
+    errors: dict = {}
+    conditions = []
+    if email:
+        conditions.append(sa.func.lower(User.email) == email)
+    if phone:
+        conditions.append(User.phone == phone)
+    if not conditions:
+        return errors
+    for user in db.session.scalars(sa.select(User).where(sa.or_(*conditions))):
+        name = "email" if email and user.email and user.email.lower() == email else "phone"
+        if user.status == UserStatus.PENDING:
+            errors[name] = _l("A request to join with these details is already waiting for the admin's decision.")
+        elif user.status == UserStatus.DISABLED:
+            errors[name] = _l(
+                "A request with these details was not approved, so they cannot be used to sign up again. "
+                "Please contact the estate's admin."
+            )
+        elif name == "email":
+            errors[name] = _l("An account already uses this email address. Sign in instead, or ask the estate's admin to invite you.")
+        else:
+            errors[name] = _l("An account already uses this phone number. Sign in instead, or ask the estate's admin to invite you.")
+    residents = db.session.execute(
+        sa.select(Resident.email, Resident.phone).where(
+            Resident.estate_id == estate.id,
+            Resident.move_out_date.is_(None),
+            sa.or_(*([sa.func.lower(Resident.email) == email] if email else []),
+                   *([Resident.phone == phone] if phone else [])),
+        )
+    ).all()
+    for r_email, r_phone in residents:
+        if email and r_email and r_email.lower() == email:
+            errors.setdefault("email", _l(
+                "A resident of this estate is already registered with this email address. "
+                "Ask the estate's admin to invite you."))
+        if phone and r_phone == phone:
+            errors.setdefault("phone", _l(
+                "A resident of this estate is already registered with this phone number. "
+                "Ask the estate's admin to invite you."))
+    return errors
+
+
+def _taken() -> FieldErrors:
+    return FieldErrors({"email": _l("These details were just used by another account. Please check them.")},
+                       code="CONFLICT", http_status=409)
+
+
+def request_to_join(estate: Estate, data: JoinData) -> Approval:
+    """A PENDING user and a PENDING approval (30 days). Nothing is written on refusal."""
+    if not estate.is_open:
+        raise DomainError(_l("This estate is not taking sign-ups."), code="NOT_FOUND", http_status=404)
+    errors: dict = {}
+    full_name = " ".join((data.full_name or "").split())
+    if not full_name:
+        errors["full_name"] = _l("This field is required.")
+    email = _email(data.email)
+    phone = _phone(data.phone, estate, errors, "phone")
+    if not email and not phone and "phone" not in errors:
+        errors["email"] = NEED_CONTACT
+    emergency_phone = _phone(data.emergency_contact_phone, estate, errors, "emergency_contact_phone")
+    unit = None
+    if data.unit_id is not None:
+        unit = db.session.scalar(sa.select(Unit).where(
+            Unit.id == data.unit_id, Unit.estate_id == estate.id, Unit.archived_at.is_(None)))
+    if unit is None:
+        errors["unit_id"] = _l("Choose your unit from the list.")
+    if len(data.password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if not data.consent:
+        errors["consent"] = _l("You must accept the terms to send your request.")
+    if errors:
+        raise FieldErrors(errors)
+    conflicts = _contact_conflicts(estate, email, phone)
+    if conflicts:
+        raise FieldErrors(conflicts, code="CONFLICT", http_status=409)
+    now = utcnow()
+    try:
+        user = User(full_name=full_name, email=email, phone=phone, password_hash=hash_password(data.password),
+                    status=UserStatus.PENDING, preferred_language=data.language)
+        db.session.add(user)
+        db.session.flush()
+        approval = Approval(
+            estate_id=estate.id, user_id=user.id, unit_id=unit.id, resident_type=data.resident_type,
+            emergency_contact_name=" ".join(data.emergency_contact_name.split()),
+            emergency_contact_phone=emergency_phone, status=ApprovalStatus.PENDING,
+            expires_at=now + APPROVAL_TTL,
+        )
+        db.session.add(approval)
+        db.session.flush()
+        audit.record("approval.requested", approval, actor_id=user.id, after={
+            "user_id": user.id, "full_name": full_name, "email": email, "phone": phone, "unit": unit.number,
+            "resident_type": data.resident_type.value, "consent_to_terms": True,
+            "consent_at": now.isoformat(),
+        })
+        db.session.commit()
+    except IntegrityError as exc:  # the same email or phone signed up at the same moment
+        db.session.rollback()
+        raise _taken() from exc
+    return approval
