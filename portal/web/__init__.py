@@ -27,8 +27,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.web.enterprise import bp as enterprise_bp
     from portal.web.gate import bp as gate_bp
     from portal.web.public import bp as public_bp
-    from portal.web.public.join_init import bp as onboarding_bp
-    from portal.web.public.pass_views import bp as passes_bp
+    from portal.web.public import join_bp as onboarding_bp
+    from portal.web.public import pass_bp as passes_bp
     from portal.web.resident import bp as resident_bp
 
     app.register_blueprint(public_bp)

@@ -35,7 +35,7 @@ def error_response(status: int, message=None, title=None):
     title = title or default_title
     message = message or default_message
     if _wants_json():
-        from portal.web.api import fail
+        from portal.web.envelope import fail
 
         return fail(code, str(message), status)
     body = render("errors/error.html", block="error_message" if request.headers.get("HX-Request") else None,

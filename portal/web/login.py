@@ -5,13 +5,19 @@ Remember-me cookies carry the same id, so revoking a session ends its cookie too
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, redirect, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, user_loaded_from_cookie
+from flask_login import (
+    LoginManager,
+    login_user,
+    user_loaded_from_cookie,
+)
 
 from portal.accounts import sessions
-from portal.extensions import db
+from portal.accounts import signin as service
+from portal.extensions import db, limiter
 from portal.models import User
+from portal.web.ui import home_url_for, is_safe_next
 
 
 def current_session_key() -> str | None:
@@ -71,3 +77,16 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     user_loaded_from_cookie.connect(_rewrite_remember_cookie, app)
+
+
+def auth_limit():
+    return limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
+
+
+def _after_sign_in(user, remember: bool, method: str):
+    key = sessions.open_session(user, method, request.user_agent.string, request.remote_addr)
+    login_user(user, remember=remember)
+    bind_session_key(user, key)
+    service.record_sign_in(user, method)
+    target = request.args.get("next")
+    return redirect(target if is_safe_next(target) else home_url_for(user))

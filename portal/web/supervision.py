@@ -12,7 +12,7 @@ from portal.errors import InvalidValue
 from portal.gate import service
 from portal.models import Role, utcnow
 from portal.visits import bans
-from portal.web.gate.forms import BanForm
+from portal.web.forms import BanForm
 from portal.web.ui import render
 
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, get_flashed_messages, render_template, request, url_for
+import segno
+from babel import dates
+from flask import (
+    Flask,
+    Response,
+    g,
+    get_flashed_messages,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from portal import labels
-from portal.models import Role
+from portal.models import PassType, Role, Visit
 from portal.web import tenancy
 
 
@@ -55,7 +67,9 @@ def _flashes_html() -> str:
 def init_app(app: Flask) -> None:
     tenancy.init_app(app)
     app.jinja_env.globals.update(labels.JINJA_GLOBALS)
-    app.jinja_env.globals.update(area_url=area_url, Role=Role)
+    app.jinja_env.globals.update(
+        area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day
+    )
 
     @app.context_processor
     def shell_context() -> dict:
@@ -87,3 +101,39 @@ def _has_flashes() -> bool:
 
 
 __all__ = ["render", "is_safe_next", "home_url_for", "area_url", "get_flashed_messages"]
+
+
+def invitation_link(token: str) -> str:
+    """The absolute link sent in an invitation."""
+    return url_for("onboarding.invitation_accept", token=token, _external=True)
+
+
+def qr_svg(qr_token: str, scale: int = 6) -> str:
+    """The QR of a pass as inline SVG; it encodes just the token."""
+    return segno.make(qr_token, error="m").svg_inline(scale=scale, border=4, omitsize=True, light="#fff")
+
+
+def qr_png_data_uri(qr_token: str, scale: int = 8) -> str:
+    return segno.make(qr_token, error="m").png_data_uri(scale=scale, border=4)
+
+
+def weekday_names(weekdays: str) -> str:
+    """"135" → "Monday, Wednesday, Friday" in the current language."""
+    names = get_locale().days["format"]["wide"]
+    return ", ".join(names[int(d) - 1] for d in sorted(weekdays or "") if d in "1234567")
+
+
+def clock(value: time | datetime | None) -> str:
+    """A time of day in the current language (a datetime: in the estate's timezone)."""
+    if value is None:
+        return ""
+    from portal.web.i18n import formatting_locale
+
+    if isinstance(value, datetime):
+        value = value.astimezone(get_timezone()).time()
+    return dates.format_time(value, "short", locale=formatting_locale())
+
+
+def pass_last_day(visit: Visit):
+    """The last day of a RECURRING pass (its end is midnight after that day)."""
+    return visit.valid_until - timedelta(minutes=1) if visit.pass_type == PassType.RECURRING else visit.valid_until

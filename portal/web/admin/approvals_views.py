@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.errors import DomainError
 from portal.onboarding import approvals, join
 from portal.web.admin import bp
-from portal.web.public.forms import RejectForm
+from portal.web.forms import RejectForm
 from portal.web.ui import render
 
 

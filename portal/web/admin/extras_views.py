@@ -12,7 +12,7 @@ from portal.errors import InvalidValue
 from portal.estates import settings
 from portal.incidents import service as incidents
 from portal.web.admin import bp
-from portal.web.gate.incident_forms import SettingsForm
+from portal.web.admin.forms import SettingsForm
 from portal.web.ui import render
 
 

@@ -1,11 +1,22 @@
+"""Estate admin forms: units, and the estate's settings."""
+
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.labels import UNIT_TYPE_LABELS
 from portal.models import UnitType
+from portal.web.forms import WholeNumberField
 
 REQUIRED = _l("This field is required.")
 TOO_LONG = _l("Use at most %(max)d characters.")
@@ -39,3 +50,11 @@ class UnitForm(FlaskForm):
             unit_type=UnitType(self.unit_type.data), bedrooms=self.bedrooms.data, bathrooms=self.bathrooms.data,
             area_sqm=self.area_sqm.data, notes=(self.notes.data or "").strip(),
         )
+
+
+class SettingsForm(FlaskForm):
+    """Checked by portal.estates.settings.update_settings."""
+
+    gate_names = TextAreaField(_l("Gates (one name a line)"), render_kw={"rows": 5})
+    access_card_limit = WholeNumberField(_l("Access cards per household"), validators=[Optional()],
+                                     render_kw={"min": 0, "max": 20, "inputmode": "numeric"})

@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.errors import DomainError
 from portal.visits import service as visits
 from portal.web.admin import bp
-from portal.web.resident.forms import VisitForm, attach_error, prefill_window
+from portal.web.forms import VisitForm, attach_error, prefill_window
 from portal.web.ui import render
 
 

@@ -3,17 +3,14 @@
 from flask import Blueprint, jsonify
 
 from portal.extensions import csrf, limiter
+from portal.web.envelope import fail, ok  # noqa: F401 - the envelope, for the views
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
 
-def ok(data, status: int = 200):
-    return jsonify(success=True, data=data), status
 
 
-def fail(code: str, message: str, status: int, details=None):
-    return jsonify(success=False, error={"code": code, "message": message, "details": details}), status
 
 
 @bp.get("/ping")

@@ -1,16 +1,10 @@
-import email_validator
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from portal.accounts.signin import MIN_PASSWORD_LENGTH
-
-REQUIRED = _l("This field is required.")
-
-# The demo accounts live under the reserved ".test" domain; accept it like any other.
-if "test" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
-    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("test")
+from portal.web.forms import REQUIRED  # also accepts the reserved .test domain
 
 
 class LoginForm(FlaskForm):

@@ -5,7 +5,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.accounts import sessions
 from portal.accounts import signin as service
 from portal.errors import DomainError
-from portal.extensions import limiter
 from portal.web.auth import bp
 from portal.web.auth.forms import (
     ChangePasswordForm,
@@ -15,21 +14,8 @@ from portal.web.auth.forms import (
     PhoneForm,
     ResetPasswordForm,
 )
-from portal.web.login import bind_session_key, current_session_key
-from portal.web.ui import home_url_for, is_safe_next, render
-
-
-def auth_limit():
-    return limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
-
-
-def _after_sign_in(user, remember: bool, method: str):
-    key = sessions.open_session(user, method, request.user_agent.string, request.remote_addr)
-    login_user(user, remember=remember)
-    bind_session_key(user, key)
-    service.record_sign_in(user, method)
-    target = request.args.get("next")
-    return redirect(target if is_safe_next(target) else home_url_for(user))
+from portal.web.login import _after_sign_in, auth_limit, bind_session_key, current_session_key
+from portal.web.ui import home_url_for, render
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -15,8 +15,7 @@ from portal.models import Estate, EstateStatus
 from portal.web.audit_pages import export_response, filters_from_args
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm
-from portal.web.public.join_views import invitation_link
-from portal.web.ui import is_safe_next, render
+from portal.web.ui import invitation_link, is_safe_next, render
 
 
 @bp.get("/")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, IntegerField, SelectField, TextAreaField
+from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -16,7 +16,6 @@ from portal.incidents.service import MAX_PHOTO_BYTES, IncidentData
 from portal.labels import INCIDENT_TYPE_LABELS
 
 BAD_TIME = _l("Give a date and time, e.g. 2025-03-01 14:30.")
-BAD_NUMBER = _l("Give a whole number.")
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -27,12 +26,6 @@ class LocalDateTimeField(DateTimeLocalField):
             raise ValueError(str(BAD_TIME)) from None
 
 
-class WholeNumberField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(BAD_NUMBER)) from None
 
 
 class IncidentForm(FlaskForm):
@@ -59,12 +52,6 @@ class IncidentForm(FlaskForm):
                             occurred_at=when, photo=photo or None, gate=gate)
 
 
-class SettingsForm(FlaskForm):
-    """Checked by portal.estates.settings.update_settings."""
-
-    gate_names = TextAreaField(_l("Gates (one name a line)"), render_kw={"rows": 5})
-    access_card_limit = WholeNumberField(_l("Access cards per household"), validators=[Optional()],
-                                     render_kw={"min": 0, "max": 20, "inputmode": "numeric"})
 
 
 def local_now_input(timezone: str) -> str:

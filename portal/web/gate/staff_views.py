@@ -6,10 +6,9 @@ from flask_login import current_user
 
 from portal.errors import DomainError
 from portal.onboarding import invitations, join
+from portal.web.forms import InviteForm, apply_field_errors
 from portal.web.gate import bp
-from portal.web.public.forms import InviteForm, apply_field_errors
-from portal.web.public.join_views import invitation_link
-from portal.web.ui import render
+from portal.web.ui import invitation_link, render
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])

@@ -2,34 +2,21 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.accounts.signin import MIN_PASSWORD_LENGTH
-from portal.labels import RESIDENT_TYPE_LABELS, ROLE_LABELS
-from portal.models import ResidentType, Role
-from portal.onboarding.contact import REASON_MAX
-from portal.onboarding.invitations import InviteData
+from portal.models import ResidentType
 from portal.onboarding.join import JoinData
-from portal.web.auth import forms as _auth_forms  # noqa: F401 - accepts the reserved .test domain
+from portal.web.forms import BAD_EMAIL, REQUIRED, TOO_LONG, _int_or_none, _resident_type_choices
 
-REQUIRED = _l("This field is required.")
-TOO_LONG = _l("Use at most %(max)d characters.")
-BAD_EMAIL = _l("Enter a valid email address.")
 SHORT_PASSWORD = _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
 NO_MATCH = _l("The two passwords do not match.")
 
 
-def _resident_type_choices():
-    return [SelectChoice(t.value, label) for t, label in RESIDENT_TYPE_LABELS.items()]
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 class JoinForm(FlaskForm):
@@ -72,54 +59,12 @@ class JoinForm(FlaskForm):
         )
 
 
-def apply_field_errors(form, exc) -> None:
-    """Put a service refusal (a DomainError, or FieldErrors naming fields) next to its fields."""
-    errors = getattr(exc, "errors", None) or {"email": exc.message}
-    for name, message in errors.items():
-        target = getattr(form, name, None) or form.email
-        target.errors = [*target.errors, message]
 
 
 class JoinCodeForm(FlaskForm):
     code = StringField(_l("Estate code"), validators=[DataRequired(REQUIRED), Length(max=20, message=TOO_LONG)])
 
 
-class InviteForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[])
-    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=160, message=TOO_LONG)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(BAD_EMAIL), Length(max=254, message=TOO_LONG)])
-    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=30, message=TOO_LONG)])
-    is_supervisor = BooleanField(_l("Guard supervisor (may invite guards and residents)"))
-    unit_id = SelectField(_l("Unit"), choices=[])
-    resident_type = SelectField(_l("Resident type"), choices=_resident_type_choices(),
-                                default=ResidentType.OWNER.value)
-
-    def set_choices(self, powers, units) -> None:
-        self.role.choices = [SelectChoice(r.value, ROLE_LABELS[r]) for r in powers.roles]
-        if not self.is_submitted():
-            self.role.data = Role.RESIDENT.value
-        self.unit_id.choices = [SelectChoice("", _l("Choose the unit (residents only)"))] + [
-            SelectChoice(str(u.id), u.number) for u in units]
-        self.may_make_supervisor = powers.may_make_supervisor
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if not (self.email.data or "").strip() and not (self.phone.data or "").strip():
-            self.email.errors = [*self.email.errors, _l("Give an email address or a phone number (or both).")]
-            ok = False
-        if self.role.data == Role.RESIDENT.value and not self.unit_id.data:
-            self.unit_id.errors = [*self.unit_id.errors, _l("Choose the unit from the list.")]
-            ok = False
-        return ok
-
-    def data_for_service(self) -> InviteData:
-        role = Role(self.role.data)
-        return InviteData(
-            role=role, full_name=self.full_name.data or "", email=self.email.data or "",
-            phone=self.phone.data or "", is_supervisor=role == Role.GUARD and bool(self.is_supervisor.data),
-            unit_id=_int_or_none(self.unit_id.data) if role == Role.RESIDENT else None,
-            resident_type=ResidentType(self.resident_type.data) if role == Role.RESIDENT else None,
-        )
 
 
 class NewPasswordForm(FlaskForm):
@@ -137,7 +82,3 @@ class CurrentPasswordForm(FlaskForm):
     password = PasswordField(_l("Your current password"), validators=[DataRequired(REQUIRED)])
 
 
-class RejectForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for the rejection (the applicant will read it)"), validators=[
-        DataRequired(_l("Give a reason; the applicant will read it.")),
-        Length(max=REASON_MAX, message=TOO_LONG)])

@@ -7,22 +7,17 @@ from flask_babel import gettext as _
 from portal.errors import DomainError
 from portal.onboarding import invitations
 from portal.onboarding import join as joining
-from portal.web.auth.views import _after_sign_in as sign_in  # the one way to sign a user in
-from portal.web.auth.views import auth_limit
+from portal.web.forms import apply_field_errors
+from portal.web.login import _after_sign_in as sign_in  # the one way to sign a user in
+from portal.web.login import auth_limit
+from portal.web.public import join_bp as bp
 from portal.web.public.forms import (
     CurrentPasswordForm,
     JoinCodeForm,
     JoinForm,
     NewPasswordForm,
-    apply_field_errors,
 )
-from portal.web.public.join_init import bp
 from portal.web.ui import render
-
-
-def invitation_link(token: str) -> str:
-    """The absolute link sent in an invitation."""
-    return url_for("onboarding.invitation_accept", token=token, _external=True)
 
 
 @bp.route("/e/<slug>/join", methods=["GET", "POST"])

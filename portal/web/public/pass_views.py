@@ -7,18 +7,14 @@ visitor is no member of the estate."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from io import BytesIO
 
-import segno
-from babel import dates
-from flask import Blueprint, Response, current_app, g, make_response
-from flask_babel import get_locale, get_timezone
+from flask import Response, current_app, g, make_response
 
 from portal.extensions import limiter
-from portal.models import PassType, Visit, utcnow
-
-bp = Blueprint("passes", __name__)
+from portal.models import Visit, utcnow
+from portal.web.public import pass_bp as bp
+from portal.web.ui import qr_png_data_uri, qr_svg
 
 PUBLIC_LIMIT = "60/minute"  # per client address; PASS_RATE_LIMIT in the config overrides it
 
@@ -27,38 +23,14 @@ def _public_limit() -> str:
     return current_app.config.get("PASS_RATE_LIMIT") or PUBLIC_LIMIT
 
 
-def qr_svg(qr_token: str, scale: int = 6) -> str:
-    """The QR of a pass as inline SVG; it encodes just the token."""
-    return segno.make(qr_token, error="m").svg_inline(scale=scale, border=4, omitsize=True, light="#fff")
 
 
-def qr_png_data_uri(qr_token: str, scale: int = 8) -> str:
-    return segno.make(qr_token, error="m").png_data_uri(scale=scale, border=4)
 
 
-@bp.app_template_global()
-def weekday_names(weekdays: str) -> str:
-    """"135" → "Monday, Wednesday, Friday" in the current language."""
-    names = get_locale().days["format"]["wide"]
-    return ", ".join(names[int(d) - 1] for d in sorted(weekdays or "") if d in "1234567")
 
 
-@bp.app_template_global()
-def clock(value: time | datetime | None) -> str:
-    """A time of day in the current language (a datetime: in the estate's timezone)."""
-    if value is None:
-        return ""
-    from portal.web.i18n import formatting_locale
-
-    if isinstance(value, datetime):
-        value = value.astimezone(get_timezone()).time()
-    return dates.format_time(value, "short", locale=formatting_locale())
 
 
-@bp.app_template_global()
-def pass_last_day(visit: Visit):
-    """The last day of a RECURRING pass (its end is midnight after that day)."""
-    return visit.valid_until - timedelta(minutes=1) if visit.pass_type == PassType.RECURRING else visit.valid_until
 
 
 def _load(qr_token: str) -> Visit:

@@ -14,17 +14,10 @@ from portal.errors import DomainError, InvalidValue
 from portal.models import utcnow
 from portal.visits import service as visits
 from portal.visits.rules import REFUSAL_MESSAGES
-from portal.web.public.pass_views import pass_last_day, qr_svg
+from portal.web.forms import VisitForm, attach_error, prefill_window
 from portal.web.resident import bp
-from portal.web.resident.forms import (
-    ExtendForm,
-    PersonalBanForm,
-    VisitEditForm,
-    VisitForm,
-    attach_error,
-    prefill_window,
-)
-from portal.web.ui import render
+from portal.web.resident.forms import ExtendForm, PersonalBanForm, VisitEditForm
+from portal.web.ui import pass_last_day, qr_svg, render
 
 EVENT_WORDS = {"ENTRY": _l("Entered"), "EXIT": _l("Left"), "DENIED": _l("Refused")}
 
