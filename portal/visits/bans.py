@@ -40,7 +40,7 @@ def _active_ban_statement(with_host: bool):
         sa.select(Ban)
         .where(Ban.estate_id == sa.bindparam("estate"), Ban.phone.in_(sa.bindparam("phones", expanding=True)), scope,
                Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-        .order_by(Ban.scope.desc(), severity_rank, Ban.id)  # ESTATE before PERSONAL
+        .order_by(sa.case((Ban.scope == BanScope.ESTATE, 0), else_=1), severity_rank, Ban.id)  # ESTATE first
         .limit(1)
     )
 

@@ -152,12 +152,12 @@
 
   var SEVERITY_RANK = { HIGH: 0, MEDIUM: 1, LOW: 2 };
 
-  function activeBan(p, when) {
-    var b = bootstrap();
+  // `bans`: the saved list's (offline/bootstrap's `bans`).
+  function activeBan(p, when, bans) {
     var phones = (p.visitors || []).map(function (v) { return v.phone; }).filter(Boolean);
     if (!phones.length) return null;
     var hostId = p.host ? p.host.id : null;
-    var found = ((b && b.data && b.data.bans) || []).filter(function (ban) {
+    var found = (bans || []).filter(function (ban) {
       if (phones.indexOf(ban.phone) === -1) return false;
       if (ban.expires_at && new Date(ban.expires_at) <= when) return false;
       return ban.scope === "ESTATE" || (ban.scope === "PERSONAL" && hostId !== null && ban.owner_user_id === hostId);
@@ -169,12 +169,23 @@
     return found[0] || null;
   }
 
-  function decide(p, when) {
-    var refusal = entryRefusal(p, when, conf().timezone);
+  // The whole decision from plain data: a pass and the bans as offline/bootstrap gives
+  // them, the time (a Date) and the estate's timezone. Reads nothing else.
+  function decide(p, when, bans, timeZone) {
+    var refusal = entryRefusal(p, when, timeZone);
     if (refusal) return { refusal: refusal };
-    var ban = activeBan(p, when);
+    var ban = activeBan(p, when, bans);
     return ban ? { refusal: "VISITOR_BANNED", ban: ban } : { refusal: null };
   }
+
+  // The decision here, with the saved bans and this gate's estate.
+  function decideHere(p, when) {
+    var b = bootstrap();
+    return decide(p, when, (b && b.data && b.data.bans) || [], conf().timezone);
+  }
+
+  // The rules alone, for tests/browser/test_rule_parity.py (same answers as Python's).
+  window.GatehouseRules = { decide: decide };
 
   // --- showing the answer (the same look as templates/gate/_result.html) ---------------
 
@@ -270,7 +281,7 @@
       verdict("deny", t("deny"), refusalText("NOT_FOUND"), null, null, t("decidedOffline"));
       return;
     }
-    var d = decide(p, now());
+    var d = decideHere(p, now());
     if (d.refusal) {
       verdict("deny", t("deny"), refusalText(d.refusal), p, p.people_inside ? "exit" : null, t("decidedOffline"), d.ban);
     } else {
@@ -321,7 +332,7 @@
     var p = passById(visitId);
     if (passes() === null) return showNoList();
     if (!p) return showDecision(null);
-    var d = decide(p, now());
+    var d = decideHere(p, now());
     if (d.refusal) return showDecision(p);
     var item = enqueue(p, "ENTRY", clientEventId);
     p = passById(visitId);
@@ -648,7 +659,7 @@
     tick();
   }
 
-  window.gatehouseOffline = { mount: mount, tick: tick, decide: decide, queue: queue };
+  window.gatehouseOffline = { mount: mount, tick: tick, decide: decideHere, queue: queue };
   document.addEventListener("htmx:load", mount);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
   else mount();
