@@ -40,6 +40,7 @@ from portal.visits.rules import REFUSAL_MESSAGES
 
 MAX_ITEMS = 500
 MAX_FUTURE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before it, an offline time is a broken clock (and near year 1, a crash)
 RECENTLY_ENDED = timedelta(days=1)  # ended passes kept offline, to deny them with the right reason
 EVENT_TYPES = ("ENTRY", "EXIT")
 
@@ -171,16 +172,17 @@ def _result(client_event_id, status: str, code: str | None = None, message=None,
 
 
 def parse_time(raw) -> datetime | None:
-    """An ISO-8601 time with a zone, as aware UTC; None if it is not one."""
+    """An ISO-8601 time with a zone, as aware UTC; None if it is not one, or is before EARLIEST."""
     if not isinstance(raw, str) or not raw.strip():
         return None
     try:
         value = datetime.fromisoformat(raw.strip())
-    except ValueError:
+        if value.tzinfo is None or value.utcoffset() is None:
+            return None
+        value = value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, year 9999 west of it
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        return None
-    return value.astimezone(UTC)
+    return value if value >= EARLIEST else None
 
 
 def _validate(item, now: datetime) -> tuple[dict | None, str | None]:
@@ -195,7 +197,7 @@ def _validate(item, now: datetime) -> tuple[dict | None, str | None]:
         return None, _l("event_type must be ENTRY or EXIT.")
     occurred_at = parse_time(item.get("occurred_at"))
     if occurred_at is None:
-        return None, _l("occurred_at must be an ISO-8601 time with a time zone.")
+        return None, _l("occurred_at must be an ISO-8601 time with a time zone, from the year 2000 on.")
     if occurred_at > now + MAX_FUTURE:
         return None, _l("occurred_at is in the future.")
     qr_token, code = item.get("qr_token"), item.get("visitor_code")

@@ -53,6 +53,7 @@ from portal.onboarding.contact import (
     message_language_in,
 )
 from portal.phones import phone_digits
+from portal.text import strip_bidi_controls
 
 # --- invitations -----------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData,
         raise DomainError(_l("Your role does not allow you to invite this kind of account."),
                           code="FORBIDDEN", http_status=403)
     errors: dict = {}
-    full_name = " ".join((data.full_name or "").split())
+    full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:
         errors["full_name"] = _l("This field is required.")
     email = _email(data.email)

@@ -39,6 +39,7 @@ from portal.onboarding.contact import (
     _email,
     _phone,
 )
+from portal.text import strip_bidi_controls
 
 # --- estates and join codes ----------------------------------------------------------
 
@@ -175,7 +176,7 @@ def request_to_join(estate: Estate, data: JoinData) -> Approval:
     if not estate.is_open:
         raise DomainError(_l("This estate is not taking sign-ups."), code="NOT_FOUND", http_status=404)
     errors: dict = {}
-    full_name = " ".join((data.full_name or "").split())
+    full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:
         errors["full_name"] = _l("This field is required.")
     email = _email(data.email)

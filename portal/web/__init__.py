@@ -10,10 +10,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from portal.web import errors, i18n, inputs, ui
+
+    inputs.init_app(app)  # the bounded `int` converter, before any rule is added
     _register_blueprints(app)
-
-    from portal.web import errors, i18n, ui
-
+    inputs.init_checks(app)
     i18n.init_app(app)
     ui.init_app(app)
     errors.init_app(app)

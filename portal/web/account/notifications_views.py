@@ -7,7 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from babel import dates
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +16,7 @@ from portal import notifications
 from portal.models import utcnow
 from portal.web.account import bp
 from portal.web.i18n import formatting_locale
+from portal.web.inputs import page_arg
 from portal.web.ui import is_safe_next, render
 
 
@@ -27,7 +28,7 @@ def notifications_count():
 
 @bp.get("/notifications")
 def notifications_list():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     items = notifications.list_notifications(current_user, page=page)
     zones = notifications.estate_timezones(items.items)
 
