@@ -42,10 +42,9 @@ def incidents_list():
                                         date_to=date_to)
     page = page_arg()
     query = {"type": filters.incident_type, "from": request.args.get("from", ""), "to": request.args.get("to", "")}
-    body = render("admin/incidents.html", block="incident_table", filters=filters, errors=errors,
+    return render("admin/incidents.html", block="incident_table", filters=filters, errors=errors,
                   query={k: v for k, v in query.items() if v},
                   incidents=incidents.list_incidents(g.estate, filters, page=page))
-    return body, 422 if errors else 200
 
 
 @bp.get("/incidents/<int:incident_id>/photo")
