@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, watch_csp
 from tests.browser.test_gate import SUPERVISOR, TABLET, _type_code, _visit
 from tests.browser.test_gate import db as db  # noqa: F401 - fixtures
 from tests.browser.test_role_homes import (
@@ -104,6 +104,7 @@ def camera_page(browser, live_server, request):
         context = chromium.new_context(base_url=live_server, viewport=viewport, is_mobile=phone, has_touch=phone,
                                        permissions=["camera"])
         context.set_default_timeout(10_000)
+        watch_csp(context)
         return context.new_page()
 
     yield _open
