@@ -133,7 +133,7 @@ def audit_list():
     page = request.args.get("page", 1, type=int)
     actions, target_types = audit_log.choices(None)
     body = render(
-        "enterprise/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
+        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
         target_types=target_types, estates=users.estate_choices(), list_endpoint="enterprise.audit_list",
         timezone=str(tz), entries=audit_log.list_entries(None, filters, tz, page=page),
     )
