@@ -200,6 +200,23 @@ def test_approval_makes_a_single_use_pass_for_two_hours_hosted_by_the_approver(a
         assert unread == [people.alpha.resident.id]  # the approver's own request is read
 
 
+def test_an_approved_walk_in_is_never_committed_without_its_pass(app, people):
+    """The gate polls the walk-in: it must never read APPROVED with no pass to admit on."""
+    walk_in_id = _create(app)
+    seen = []
+
+    def check(session):
+        seen.append(session.execute(sa.select(WalkIn.status, WalkIn.visit_id)
+                                    .where(WalkIn.id == walk_in_id)).one())
+
+    sa.event.listen(db.session, "before_commit", check)
+    try:
+        _decide(app, "tenant@alpha.test", walk_in_id)
+    finally:
+        sa.event.remove(db.session, "before_commit", check)
+    assert seen and all(status != WalkInStatus.APPROVED or visit_id is not None for status, visit_id in seen)
+
+
 def test_approval_without_a_phone_still_makes_a_pass(app, people):
     walk_in_id = _create(app, phone="", plate="")
     walk_in = _decide(app, "resident@alpha.test", walk_in_id)

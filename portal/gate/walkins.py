@@ -33,7 +33,6 @@ from portal.models import (
     User,
     UserStatus,
     Visit,
-    VisitStatus,
     WalkIn,
     WalkInStatus,
 )
@@ -336,29 +335,27 @@ def decide(resident: User, estate: Estate, walk_in_id: int, approve: bool, reaso
         expire_due(estate, now, [walk_in.id])
         raise _answered_error(walk_in)
     if approve:
+        def link(visit: Visit) -> None:
+            # In the pass's own transaction, so the walk-in is never APPROVED without its pass.
+            # Should a retried flush inside create_visit have dropped the claim above, take it
+            # again unless someone else answered meanwhile.
+            linked = db.session.execute(
+                sa.update(WalkIn)
+                .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, WalkIn.visit_id.is_(None),
+                       sa.or_(WalkIn.status == WalkInStatus.PENDING,
+                              sa.and_(WalkIn.status == WalkInStatus.APPROVED, WalkIn.decided_by_id == resident.id)))
+                .values(status=WalkInStatus.APPROVED, decided_by_id=resident.id, decided_at=now, visit_id=visit.id)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not linked:
+                raise _answered_error(walk_in)
+
         try:
-            # Commits the claim above together with the new pass (bans and codes apply there).
-            visit = visits.create_visit(resident, estate, walk_in.unit_id, _visit_data(walk_in, estate, now),
-                                        phone_optional=True)
+            visits.create_visit(resident, estate, walk_in.unit_id, _visit_data(walk_in, estate, now),
+                                phone_optional=True, on_created=link)
         except DomainError:
             db.session.rollback()
             raise
-        # The claim is normally still ours; should a retried commit inside create_visit
-        # have dropped it, take it again unless someone else answered meanwhile.
-        linked = db.session.execute(
-            sa.update(WalkIn)
-            .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, WalkIn.visit_id.is_(None),
-                   sa.or_(WalkIn.status == WalkInStatus.PENDING,
-                          sa.and_(WalkIn.status == WalkInStatus.APPROVED, WalkIn.decided_by_id == resident.id)))
-            .values(status=WalkInStatus.APPROVED, decided_by_id=resident.id, decided_at=now, visit_id=visit.id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not linked:
-            db.session.execute(sa.update(Visit).where(Visit.id == visit.id, Visit.estate_id == estate.id)
-                               .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=resident.id)
-                               .execution_options(synchronize_session=False))
-            db.session.commit()
-            raise _answered_error(walk_in)
     db.session.refresh(walk_in)
     audit.record("walk_in.approved" if approve else "walk_in.declined", walk_in, actor_id=resident.id,
                  before=before, after=_snapshot(walk_in))

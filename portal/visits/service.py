@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -307,10 +308,12 @@ def _snapshot(visit: Visit) -> dict:
 
 
 def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, as_admin: bool = False,
-                 phone_optional: bool = False) -> Visit:
+                 phone_optional: bool = False, on_created: Callable[[Visit], None] | None = None) -> Visit:
     """Invite visitors to `unit_id`. A resident may invite only to a unit they live in
     (and is the host); an admin (`as_admin`) to any unit of the estate (no host).
-    Raises InvalidValue (422) for bad input or a banned phone."""
+    Raises InvalidValue (422) for bad input or a banned phone. `on_created(visit)` runs in
+    the same transaction before the commit (a caller's own writes that must land with the
+    pass, or a DomainError that must stop it)."""
     unit_query = sa.select(Unit).where(Unit.id == unit_id, Unit.estate_id == estate.id, Unit.archived_at.is_(None))
     if not as_admin:
         unit_query = unit_query.where(Unit.id.in_(_unit_ids(actor, estate)))
@@ -338,6 +341,8 @@ def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, 
         db.session.add(visit)
         try:
             db.session.flush()
+            if on_created is not None:
+                on_created(visit)
             audit.record("visit.created", visit, actor_id=actor_id, after=_snapshot(visit))
             db.session.commit()
         except IntegrityError:  # the code (or, in theory, the token) is taken: draw again

@@ -17,3 +17,71 @@
     else root.style.removeProperty("--brand");
   });
 })();
+
+// Small behaviours keyed on data-* attributes, so that no template needs inline
+// JavaScript (the Content-Security-Policy allows scripts from static files only):
+//   data-select-on-focus          a read-only field selects its text when focused
+//   data-select-all="<selector>"  a checkbox that ticks or clears every box it names
+//   data-submit-on-change         a field that submits its form when it changes
+//   data-print                    a button that opens the print dialog
+//   data-copy="<selector>"        a button that copies the named field's value, then
+//                                 reads data-done ("Copied")
+//   data-reset-on-success         an htmx form that clears itself after a good answer
+//   data-trigger-on-success="ev"  an htmx form that fires `ev` on <body> after a good answer
+//   data-close-on="ev"            a <details> that closes when `ev` reaches it
+//   data-poll-unless="<selector>" an htmx poller that skips a turn while it holds a match
+//                                 (a reason being typed, an open <details>)
+(function () {
+  function closestData(target, name) {
+    return target && target.closest ? target.closest("[data-" + name + "]") : null;
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var field = closestData(event.target, "select-on-focus");
+    if (field && field.select) field.select();
+  });
+
+  document.addEventListener("change", function (event) {
+    var box = closestData(event.target, "select-all");
+    if (box) {
+      document.querySelectorAll(box.dataset.selectAll).forEach(function (other) { other.checked = box.checked; });
+    }
+    var field = closestData(event.target, "submit-on-change");
+    if (field && field.form) field.form.requestSubmit();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (closestData(event.target, "print")) window.print();
+    var button = closestData(event.target, "copy");
+    if (button) {
+      var source = document.querySelector(button.dataset.copy);
+      if (source && navigator.clipboard) navigator.clipboard.writeText(source.value).catch(function () {});
+      if (button.dataset.done) button.textContent = button.dataset.done;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!event.detail.successful || !form || !form.dataset) return;
+    if (form.hasAttribute("data-reset-on-success") && form.reset) form.reset();
+    if (form.dataset.triggerOnSuccess && window.htmx) htmx.trigger(document.body, form.dataset.triggerOnSuccess);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var poller = event.detail.elt;
+    var selector = poller && poller.dataset && poller.dataset.pollUnless;
+    if (selector && poller.querySelector(selector)) event.preventDefault();
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    var found = Array.prototype.slice.call(root.querySelectorAll("[data-close-on]"));
+    if (root.matches && root.matches("[data-close-on]")) found.push(root);
+    found.forEach(function (details) {
+      if (details.dataset.closeOnBound) return;
+      details.dataset.closeOnBound = "1";
+      details.addEventListener(details.dataset.closeOn, function () { details.open = false; });
+    });
+  });
+})();

@@ -142,6 +142,46 @@ def browser():
         playwright.stop()
 
 
+# Content-Security-Policy violations seen by any page of the current test (see watch_csp).
+CSP_REPORTS: list[str] = []
+CSP_MESSAGE = re.compile(r"Content Security Policy|securitypolicyviolation|evalDisallowed", re.IGNORECASE)
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("securitypolicyviolation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+                + " at " + e.sourceFile + ":" + e.lineNumber);
+}, true);
+"""
+
+
+def watch_csp(context):
+    """Collect every Content-Security-Policy violation in this browser context (the
+    browser's own console report, the page's `securitypolicyviolation` event, htmx's
+    refusal to eval) into CSP_REPORTS; a test that leaves any there fails."""
+    context.add_init_script(_REPORT_VIOLATIONS)
+
+    def on_console(message) -> None:
+        if CSP_MESSAGE.search(message.text):
+            CSP_REPORTS.append(f"{message.type}: {message.text} ({message.page.url if message.page else '?'})")
+
+    context.on("console", on_console)
+    return context
+
+
+def _fail_on_csp_reports() -> None:
+    if CSP_REPORTS:
+        reports, CSP_REPORTS[:] = list(CSP_REPORTS), []
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(reports), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A browser test fails when a page broke the Content-Security-Policy."""
+    CSP_REPORTS.clear()
+    result = yield
+    _fail_on_csp_reports()
+    return result
+
+
 def _screenshot_name(node_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", node_name).strip("_") + ".png"
 
@@ -161,6 +201,7 @@ def new_page(browser, live_server, request):
             base_url=live_server, viewport=size, locale=locale, is_mobile=phone, has_touch=phone
         )
         context.set_default_timeout(10_000)
+        watch_csp(context)
         contexts.append(context)
         page = context.new_page()
         pages.append(page)
@@ -175,6 +216,7 @@ def new_page(browser, live_server, request):
     finally:
         for context in contexts:
             context.close()
+    _fail_on_csp_reports()  # reports that arrived while the last page was saved
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, watch_csp
 from tests.browser.test_gate import SUPERVISOR, TABLET, _type_code, _visit
 from tests.browser.test_gate import db as db  # noqa: F401 - fixtures
 from tests.browser.test_role_homes import (
@@ -104,6 +104,7 @@ def camera_page(browser, live_server, request):
         context = chromium.new_context(base_url=live_server, viewport=viewport, is_mobile=phone, has_touch=phone,
                                        permissions=["camera"])
         context.set_default_timeout(10_000)
+        watch_csp(context)
         return context.new_page()
 
     yield _open
@@ -158,7 +159,7 @@ def test_the_camera_view_and_cancel(camera_page, tmp_path, free_supervisor_devic
     _gate(page)
     page.click("#scan-qr")
     expect(page.locator("#scanner-view")).to_be_visible()
-    page.wait_for_function("document.getElementById('scanner-video').videoWidth > 0")
+    page.wait_for_function("() => document.getElementById('scanner-video').videoWidth > 0")  # a function: no eval under the CSP
     assert_no_horizontal_scroll(page)
     _shot(page, "gate_scanner_phone_camera")
     page.click("#scan-cancel")

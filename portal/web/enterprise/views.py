@@ -134,7 +134,7 @@ def audit_list():
     page = page_arg()
     actions, target_types = audit_log.choices(None)
     body = render(
-        "enterprise/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
+        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
         target_types=target_types, estates=users.estate_choices(), list_endpoint="enterprise.audit_list",
         timezone=str(tz), entries=audit_log.list_entries(None, filters, tz, page=page),
     )

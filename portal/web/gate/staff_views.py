@@ -33,4 +33,4 @@ def staff_invite():
             return redirect(url_for("gate.staff_invite"))
     elif form.errors:
         status = 422
-    return render("onboarding/staff_invite.html", form=form), status
+    return render("gate/staff_invite.html", form=form), status

@@ -37,13 +37,13 @@ def join(slug: str):
             return redirect(url_for("onboarding.join_sent", slug=estate.slug))
     elif form.errors:
         status = 422
-    return render("onboarding/join.html", form=form, estate=estate), status
+    return render("public/join.html", form=form, estate=estate), status
 
 
 @bp.get("/e/<slug>/join/sent")
 def join_sent(slug: str):
     g.estate = estate = joining.open_estate(slug)
-    return render("onboarding/join_sent.html", estate=estate)
+    return render("public/join_sent.html", estate=estate)
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -55,7 +55,7 @@ def join_code():
         if estate is not None:
             return redirect(url_for("onboarding.join", slug=estate.slug))
         form.code.errors.append(_("No estate has this code. Check it with your estate's admin."))
-    return render("onboarding/join_code.html", form=form), 422 if form.errors else 200
+    return render("public/join_code.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/join/<code>")
@@ -72,7 +72,7 @@ def invitation_accept(token: str):
     try:
         invitation = invitations.check_invitation(token)
     except DomainError as exc:
-        return render("onboarding/invitation.html", invitation=None, form=None, error=exc.message), exc.http_status
+        return render("public/invitation.html", invitation=None, form=None, error=exc.message), exc.http_status
     g.estate = invitation.estate
     existing = invitations.invited_has_password(invitation)
     form = CurrentPasswordForm() if existing else NewPasswordForm()
@@ -85,12 +85,12 @@ def invitation_accept(token: str):
                 form.password.errors.append(exc.message)
                 status = exc.http_status
             else:
-                return render("onboarding/invitation.html", invitation=None, form=None,
+                return render("public/invitation.html", invitation=None, form=None,
                               error=exc.message), exc.http_status
         else:
             flash(_("Welcome to %(estate)s. Your account is ready.", estate=invitation.estate.name), "success")
             return sign_in(user, remember=False, method="invitation")
     elif form.errors:
         status = 422
-    return render("onboarding/invitation.html", invitation=invitation, form=form, existing=existing,
+    return render("public/invitation.html", invitation=invitation, form=form, existing=existing,
                   error=None), status

@@ -60,7 +60,7 @@ def pass_page(qr_token: str):
     from portal.web.ui import render
 
     visit = _load(qr_token)
-    return _private(make_response(render("passes/pass.html", qr=qr_svg(visit.qr_token), **_context(visit))))
+    return _private(make_response(render("public/pass.html", qr=qr_svg(visit.qr_token), **_context(visit))))
 
 
 @bp.get("/p/<qr_token>.pdf")
@@ -70,7 +70,7 @@ def pass_pdf(qr_token: str):
     from xhtml2pdf import pisa
 
     visit = _load(qr_token)
-    html = render_template("passes/pass_pdf.html", qr_png=qr_png_data_uri(visit.qr_token), **_context(visit))
+    html = render_template("public/pass_pdf.html", qr_png=qr_png_data_uri(visit.qr_token), **_context(visit))
     out = BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
     if result.err:  # pragma: no cover - a template bug, not the visitor's
