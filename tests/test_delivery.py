@@ -3,7 +3,6 @@ session of its own; a rollback dispatches nothing; the gate scan pays no extra s
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -132,25 +131,8 @@ def test_a_walk_in_request_is_dispatched_to_the_units_residents(app, calls, esta
     assert ids == _outbox_ids(dbs) and [r for _, r, _ in found] == ["resident@alpha.test"] and not in_transaction
 
 
-@contextmanager
-def statements(app):
-    """The SQL statements run inside the block (first words of each)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split())[:40])
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-
-
 def test_the_visitor_arrived_notice_is_dispatched_without_an_extra_statement(app, client, estate_pair, make,
-                                                                             login, dbs):
+                                                                             login, dbs, record_sql):
     alpha = estate_pair.alpha
     quiet = make.user("quiet@alpha.test", estate=alpha.estate, role=Role.RESIDENT,
                       notification_prefs={"visitor_arrived": {"email": False, "sms": False}})
@@ -163,12 +145,12 @@ def test_the_visitor_arrived_notice_is_dispatched_without_an_extra_statement(app
     login("guard@alpha.test")
     client.get("/e/alpha/gate/", headers=HEADERS)  # binds the device
     app.config["MESSAGE_DELIVERY"] = lambda ids: None
-    with statements(app) as without_messages:
+    with record_sql() as without_messages:
         assert client.post(f"/e/alpha/gate/visits/{silent.id}/entry", headers=HEADERS).status_code == 200
     assert _outbox_ids(dbs) == []
     seen = []
     app.config["MESSAGE_DELIVERY"] = seen.append
-    with statements(app) as with_messages:
+    with record_sql() as with_messages:
         assert client.post(f"/e/alpha/gate/visits/{told.id}/entry", headers=HEADERS).status_code == 200
     ids = _outbox_ids(dbs)
     assert len(ids) == 2 and seen == [ids]

@@ -4,7 +4,6 @@ record the expiry, audited."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,22 +31,8 @@ HEADERS = {"X-Gate-Device": DEVICE}
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
-@contextmanager
-def writes(app):
-    """The INSERT/UPDATE/DELETE statements run inside the block."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith(WRITES):
-            seen.append(" ".join(statement.split())[:80])
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+def _writes(statements: list[str]) -> list[str]:
+    return [st for st in statements if st.upper().startswith(WRITES)]
 
 
 def _count(dbs, model, *where) -> int:
@@ -89,19 +74,19 @@ def _walk_in(app, age: timedelta, name: str) -> int:
                                       datetime.now(UTC) - age).id
 
 
-def test_the_approvals_pages_write_nothing_and_show_a_due_request_expired(app, client, alpha, login, dbs):
+def test_the_approvals_pages_write_nothing_and_show_a_due_request_expired(app, client, alpha, login, dbs, record_sql):
     due = _approval(app, alpha.estate.id, alpha.unit.id, "Late", timedelta(seconds=-1))
     live = _approval(app, alpha.estate.id, alpha.unit.id, "Fresh", timedelta(days=3))
     login("admin@alpha.test")
     client.get("/e/alpha/admin/")
     audits = _count(dbs, AuditLog)
-    with writes(app) as written:
+    with record_sql() as run:
         pending = client.get("/e/alpha/admin/approvals/").get_data(as_text=True)
         expired = client.get("/e/alpha/admin/approvals/?status=EXPIRED").get_data(as_text=True)
         everything = client.get("/e/alpha/admin/approvals/?status=ALL").get_data(as_text=True)
         detail = client.get(f"/e/alpha/admin/approvals/{due}").get_data(as_text=True)
         client.get(f"/e/alpha/admin/approvals/{live}")
-    assert written == []
+    assert _writes(run) == []
     assert _count(dbs, AuditLog) == audits and _status(dbs, Approval, due) == ApprovalStatus.PENDING
     assert f'id="approval-{live}"' in pending and f'id="approval-{due}"' not in pending
     assert f'id="approval-{due}"' in expired and f'id="approval-{live}"' not in expired
@@ -119,7 +104,8 @@ def test_an_expired_request_cannot_be_decided(app, client, alpha, login, dbs):
     assert _count(dbs, OutboxMessage) == 0
 
 
-def test_the_walk_in_pages_write_nothing_and_show_a_due_walk_in_expired(app, client, alpha, login, dbs):
+def test_the_walk_in_pages_write_nothing_and_show_a_due_walk_in_expired(app, client, alpha, login, dbs,
+                                                                       record_sql):
     due = _walk_in(app, walkins.WALK_IN_TTL + timedelta(minutes=1), "Late Visitor")
     live = _walk_in(app, timedelta(minutes=1), "Fresh Visitor")
     guard = app.test_client()
@@ -128,13 +114,13 @@ def test_the_walk_in_pages_write_nothing_and_show_a_due_walk_in_expired(app, cli
     login("resident@alpha.test")
     client.get("/e/alpha/home/")
     audits = _count(dbs, AuditLog)
-    with writes(app) as written:
+    with record_sql() as run:
         listed = guard.get("/e/alpha/gate/walk-ins/", headers=HEADERS).get_data(as_text=True)
         row = guard.get(f"/e/alpha/gate/walk-ins/{due}", headers=HEADERS).get_data(as_text=True)
         home = client.get("/e/alpha/home/").get_data(as_text=True)
         card = client.get("/e/alpha/home/walk-ins/card").get_data(as_text=True)
         detail = client.get(f"/e/alpha/home/walk-ins/{due}").get_data(as_text=True)
-    assert written == []
+    assert _writes(run) == []
     assert _count(dbs, AuditLog) == audits and _status(dbs, WalkIn, due) == WalkInStatus.PENDING
     assert "Nobody answered in time" in listed and "Nobody answered in time" in row
     assert 'id="walkin-requests"' in home  # the card comes by HTMX:
