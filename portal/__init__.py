@@ -50,6 +50,10 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
 
+    from portal.integrations import delivery
+
+    delivery.init_app(app)
+
     from portal.web.login import init_login
 
     init_login(app, login_manager)

@@ -80,6 +80,8 @@ def from_environment() -> dict:
         "LANGUAGES": ["en", "es"],
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
+        "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:dev"),
         "OTP_TTL_SECONDS": 300,
         "OTP_MAX_ATTEMPTS": 5,
         "PASSWORD_RESET_TTL_SECONDS": 3600,

@@ -1,11 +1,17 @@
 """The approval queue: an estate admin approves a join request (the user becomes ACTIVE, with
 a RESIDENT membership and a Resident row) or rejects it with a reason (the user becomes
-DISABLED); undecided requests EXPIRE after 30 days. The applicant is told by email and/or SMS."""
+DISABLED); undecided requests EXPIRE after 30 days. The applicant is told by email and/or SMS.
+
+A PENDING request past its `expires_at` already counts as EXPIRED when read (lists,
+filters, the detail page: `effective_status`) and cannot be decided; it is written
+EXPIRED (audited, the applicant told) only by `expire_due`, the `expire-approvals` job.
+Pages never write."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort
@@ -67,10 +73,8 @@ def _notify_expired(approval: Approval) -> None:
 
 def expire_due(estate: Estate | None = None) -> int:
     """Undecided requests older than 30 days become EXPIRED, all in one UPDATE; their
-    users are disabled and told. Returns how many expired.
-
-    The pages call this on every view, so when nothing is due it costs one read and
-    takes no write lock (SQLite would hold one until the end of the request)."""
+    users are disabled and told. Returns how many expired. Run by the `expire-approvals`
+    job (never by a page); when nothing is due it costs one read and takes no write lock."""
     now = utcnow()
     due = [Approval.status == ApprovalStatus.PENDING, Approval.expires_at <= now]
     if estate is not None:
@@ -102,6 +106,13 @@ def expire_due(estate: Estate | None = None) -> int:
     return len(approvals)
 
 
+def effective_status(approval: Approval, now: datetime | None = None) -> ApprovalStatus:
+    """The status to show: a PENDING request past its time is EXPIRED."""
+    if approval.status == ApprovalStatus.PENDING and approval.expires_at <= (now or utcnow()):
+        return ApprovalStatus.EXPIRED
+    return approval.status
+
+
 def pending_count(estate: Estate) -> int:
     """Requests waiting for a decision (not yet due to expire): the admin nav's badge."""
     return db.session.scalar(
@@ -121,7 +132,14 @@ def list_approvals(estate: Estate, filters: ApprovalFilters, page: int = 1, per_
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     )
     if filters.status in ApprovalStatus.__members__:
-        stmt = stmt.where(Approval.status == ApprovalStatus(filters.status))
+        now = utcnow()  # filtered by effective status: a PENDING request past its time is EXPIRED
+        due = sa.and_(Approval.status == ApprovalStatus.PENDING, Approval.expires_at <= now)
+        if filters.status == ApprovalStatus.PENDING.value:
+            stmt = stmt.where(Approval.status == ApprovalStatus.PENDING, Approval.expires_at > now)
+        elif filters.status == ApprovalStatus.EXPIRED.value:
+            stmt = stmt.where(sa.or_(Approval.status == ApprovalStatus.EXPIRED, due))
+        else:
+            stmt = stmt.where(Approval.status == ApprovalStatus(filters.status))
     q = filters.q.strip().lower()
     if q:
         like = f"%{q}%"
@@ -261,12 +279,9 @@ def decide_one(actor_id: int, estate: Estate, approval_id: int, approve: bool, r
     result = decide(actor_id, estate, [approval_id], approve, reason, login_link)
     if result.skipped:
         approval = result.skipped[0]
-        if approval.status == ApprovalStatus.PENDING:  # due: the clock decides it now
-            expire_due(estate)
-            db.session.refresh(approval)
         raise DomainError(
             _l("This request has already been decided (%(status)s). Nothing was changed.",
-               status=APPROVAL_STATUS_LABELS[approval.status]),
+               status=APPROVAL_STATUS_LABELS[effective_status(approval)]),
             code="CONFLICT",
         )
     return result.decided[0]

@@ -34,7 +34,6 @@ def _filters() -> approvals.ApprovalFilters:
 
 
 def _queue(status_code: int = 200, bulk_error: str | None = None, selected: frozenset[int] = frozenset()):
-    approvals.expire_due(g.estate)
     filters = _filters()
     page = request.args.get("page", 1, type=int)
     join_code = join.ensure_join_code(current_user.id, g.estate)
@@ -48,6 +47,7 @@ def _queue(status_code: int = 200, bulk_error: str | None = None, selected: froz
         code_link=url_for("onboarding.join_by_code", code=join_code, _external=True),
         bulk_error=bulk_error,
         selected=selected,
+        approval_status=approvals.effective_status,
     ), status_code
 
 
@@ -58,11 +58,10 @@ def approvals_list():
 
 @bp.get("/approvals/<int:approval_id>")
 def approval_detail(approval_id: int, form: RejectForm | None = None, status_code: int = 200):
-    approvals.expire_due(g.estate)
     approval = approvals.get_approval(g.estate, approval_id)
     return render(
         "admin/approval_detail.html", approval=approval, decider=approvals.decider_of(approval),
-        form=form or RejectForm(),
+        form=form or RejectForm(), status=approvals.effective_status(approval),
     ), status_code
 
 
