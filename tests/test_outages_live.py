@@ -157,3 +157,17 @@ def test_postgresql_refused_then_restored_while_the_app_runs(pg_app):
                                    .where(GateEvent.visit_id == visit.id))
         entries_used = db.session.scalar(sa.select(Visit.entries_used).where(Visit.id == visit.id))
     assert (events, entries_used) == (1, 1)
+
+
+# --- several workers without Redis ----------------------------------------------------------
+
+
+def test_gunicorn_with_two_workers_and_no_redis_refuses_to_start_in_production(tmp_path):
+    from tests.browser.conftest import ROOT, VENV_BIN
+
+    env = {"PATH": "/usr/bin:/bin", "GATEHOUSE_ENV": "production", "SECRET_KEY": "a-real-secret-value",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run([str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{closed_port()}",
+                             "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "REDIS_URL is not set" in result.stderr
