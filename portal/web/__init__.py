@@ -12,11 +12,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     _register_blueprints(app)
 
-    from portal.web import errors, i18n, ui
+    from portal.web import errors, i18n, outages, security_headers, ui
 
     i18n.init_app(app)
     ui.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)  # database down: 503 without the database
+    security_headers.init_app(app)  # CSP and friends on every response
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -447,9 +447,14 @@
   }
   document.addEventListener("htmx:sendError", onNetworkFailure);
   document.addEventListener("htmx:timeout", onNetworkFailure);
+  // 503: the server is up but cannot reach its database; decide here as if offline.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status === 503) onNetworkFailure(event);
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr && xhr.status > 0 && state.networkFailed) {
+    if (xhr && xhr.status > 0 && xhr.status !== 503 && state.networkFailed) {
       state.networkFailed = false;
       renderBanner();
       tick();
