@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from babel import Locale
 from babel.numbers import is_currency
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.errors import DomainError, FieldErrors, Forbidden, InvalidValue
+from portal.errors import DomainError, FieldErrors, Forbidden, InvalidValue, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import (
@@ -109,7 +109,7 @@ def _counts(estate_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
 def get_estate(estate_id: int) -> Estate:
     estate = db.session.get(Estate, estate_id)
     if estate is None:
-        abort(404)
+        raise NotFound()
     return estate
 
 

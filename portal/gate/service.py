@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -25,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, notifications
 from portal.accounts.profile import wants_notification
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import (
@@ -131,7 +131,7 @@ def get_visit(estate: Estate, visit_id: int) -> Visit:
     """A visit of this estate with its visitors, unit and host, or 404."""
     visit = find_visit(estate, visit_id)
     if visit is None:
-        abort(404)
+        raise NotFound()
     return visit
 
 

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
 from portal import audit, notifications
-from portal.errors import DomainError, InvalidValue
+from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     Estate,
@@ -49,14 +48,14 @@ RECENT = timedelta(minutes=15)  # how long a decided walk-in stays on the reside
 REQUIRED = _l("This field is required.")
 
 
-class WalkInBanned(DomainError):
+class WalkInBanned(Conflict):
     """The visitor's phone has an active estate-wide ban."""
 
     code = "VISITOR_BANNED"
     http_status = 409
 
 
-class AlreadyAnswered(DomainError):
+class AlreadyAnswered(Conflict):
     """Someone answered (or the guard withdrew, or it expired) first."""
 
     code = "CONFLICT"
@@ -124,7 +123,7 @@ def get_walk_in(estate: Estate, walk_in_id: int, now: datetime) -> WalkIn:
     expire_due(estate, now, [walk_in_id])
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 
@@ -169,7 +168,7 @@ def get_for_resident(user: User, estate: Estate, walk_in_id: int, now: datetime)
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id,
                                                WalkIn.unit_id.in_(_unit_ids(user, estate))))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 

@@ -11,14 +11,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from portal import audit
-from portal.errors import DomainError, InvalidValue
+from portal.errors import DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     AccessCard,
@@ -171,7 +170,7 @@ def get_member(estate: Estate, unit_id: int, resident_id: int) -> Resident:
     resident = db.session.scalar(sa.select(Resident).where(
         Resident.id == resident_id, Resident.unit_id == unit_id, Resident.estate_id == estate.id))
     if resident is None:
-        abort(404)
+        raise NotFound()
     return resident
 
 
@@ -380,7 +379,7 @@ def remove_vehicle(actor_id: int, estate: Estate, unit_id: int, vehicle_id: int)
     vehicle = db.session.scalar(sa.select(Vehicle).where(
         Vehicle.id == vehicle_id, Vehicle.unit_id == unit_id, Vehicle.estate_id == estate.id))
     if vehicle is None:
-        abort(404)
+        raise NotFound()
     removed = db.session.execute(
         sa.update(Vehicle).where(Vehicle.id == vehicle.id, Vehicle.removed_at.is_(None))
         .values(removed_at=utcnow()).execution_options(synchronize_session=False)
@@ -407,7 +406,7 @@ def _lock_unit(estate: Estate, unit_id: int) -> Unit:
     )
     if unit is None:
         db.session.rollback()
-        abort(404)
+        raise NotFound()
     return unit
 
 
@@ -451,7 +450,7 @@ def get_card(estate: Estate, unit_id: int, card_id: int) -> AccessCard:
     card = db.session.scalar(sa.select(AccessCard).where(
         AccessCard.id == card_id, AccessCard.unit_id == unit_id, AccessCard.estate_id == estate.id))
     if card is None:
-        abort(404)
+        raise NotFound()
     return card
 
 

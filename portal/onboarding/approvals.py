@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -16,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit
-from portal.errors import DomainError, FieldErrors
+from portal.errors import Conflict, FieldErrors, NotFound
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.labels import APPROVAL_STATUS_LABELS
@@ -146,7 +145,7 @@ def get_approval(estate: Estate, approval_id: int) -> Approval:
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     )
     if approval is None:
-        abort(404)
+        raise NotFound()
     return approval
 
 
@@ -218,7 +217,7 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     ).all()
     if len(approvals) != len(ids):
-        abort(404)
+        raise NotFound()
     now = utcnow()
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     won = set(db.session.scalars(
@@ -264,9 +263,6 @@ def decide_one(actor_id: int, estate: Estate, approval_id: int, approve: bool, r
         if approval.status == ApprovalStatus.PENDING:  # due: the clock decides it now
             expire_due(estate)
             db.session.refresh(approval)
-        raise DomainError(
-            _l("This request has already been decided (%(status)s). Nothing was changed.",
-               status=APPROVAL_STATUS_LABELS[approval.status]),
-            code="CONFLICT",
-        )
+        raise Conflict(_l("This request has already been decided (%(status)s). Nothing was changed.",
+                          status=APPROVAL_STATUS_LABELS[approval.status]))
     return result.decided[0]

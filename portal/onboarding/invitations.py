@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -26,7 +25,7 @@ from portal.accounts.signin import (
     check_password,
     hash_password,
 )
-from portal.errors import DomainError, FieldErrors
+from portal.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
@@ -143,8 +142,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData,
     estate = access.estate
     powers = invite_powers(access)
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
-        raise DomainError(_l("Your role does not allow you to invite this kind of account."),
-                          code="FORBIDDEN", http_status=403)
+        raise Forbidden(_l("Your role does not allow you to invite this kind of account."))
     errors: dict = {}
     full_name = " ".join((data.full_name or "").split())
     if not full_name:
@@ -281,7 +279,7 @@ def get_invitation(estate: Estate, invitation_id: int) -> Invitation:
         .options(joinedload(Invitation.user), joinedload(Invitation.estate))
     )
     if invitation is None:
-        abort(404)
+        raise NotFound()
     return invitation
 
 
@@ -301,7 +299,7 @@ def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for:
     ).rowcount
     if not renewed:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     set_committed_value(invitation, "token_hash", token_hash)
     set_committed_value(invitation, "expires_at", expires_at)
     audit.record("invitation.resent", invitation, actor_id=actor.id, after={"expires_at": expires_at.isoformat()})
@@ -320,7 +318,7 @@ def revoke_invitation(actor: User, estate: Estate, invitation_id: int) -> Invita
     ).rowcount
     if not revoked:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     audit.record("invitation.revoked", invitation, actor_id=actor.id)
     db.session.commit()
     db.session.refresh(invitation)

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
 from portal.models import Estate, Resident, Unit, UnitType, utcnow
 
@@ -103,7 +102,7 @@ def get_unit(estate: Estate, unit_id: int) -> Unit:
     """A unit of this estate, or 404 (never another estate's)."""
     unit = db.session.scalar(sa.select(Unit).where(Unit.id == unit_id, Unit.estate_id == estate.id))
     if unit is None:
-        abort(404)
+        raise NotFound()
     return unit
 
 
@@ -130,13 +129,13 @@ def _save(unit: Unit, number: str) -> None:
         db.session.commit()
     except IntegrityError as exc:  # two admins saving the same number at once
         db.session.rollback()
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT") from exc
+        raise Conflict(DUPLICATE % {"number": number}) from exc
 
 
 def create_unit(actor_id: int, estate: Estate, data: UnitData) -> Unit:
     number = data.number.strip()
     if _number_taken(estate, number):
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT")
+        raise Conflict(DUPLICATE % {"number": number})
     unit = Unit(estate_id=estate.id, **{**data.__dict__, "number": number})
     db.session.add(unit)
     db.session.flush()
@@ -149,7 +148,7 @@ def update_unit(actor_id: int, estate: Estate, unit_id: int, data: UnitData) -> 
     unit = get_unit(estate, unit_id)
     number = data.number.strip()
     if _number_taken(estate, number, except_id=unit.id):
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT")
+        raise Conflict(DUPLICATE % {"number": number})
     before = _snapshot(unit)
     for key, value in {**data.__dict__, "number": number}.items():
         setattr(unit, key, value)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from portal import audit
-from portal.errors import InvalidValue
+from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import Ban, BanScope, Estate, User, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
@@ -118,7 +117,7 @@ def get_ban(estate: Estate, ban_id: int) -> Ban:
         sa.select(Ban).where(Ban.id == ban_id, Ban.estate_id == estate.id, Ban.scope == BanScope.ESTATE)
     )
     if ban is None:
-        abort(404)
+        raise NotFound()
     return ban
 
 

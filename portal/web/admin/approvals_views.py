@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.onboarding import approvals, join
 from portal.web.admin import bp
 from portal.web.forms import RejectForm
@@ -70,6 +70,8 @@ def approval_detail(approval_id: int, form: RejectForm | None = None, status_cod
 def approval_approve(approval_id: int):
     try:
         approval = approvals.decide_one(current_user.id, g.estate, approval_id, True, "", _login_link())
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("admin.approval_detail", approval_id=approval_id))
@@ -86,6 +88,8 @@ def approval_reject(approval_id: int):
     try:
         approval = approvals.decide_one(current_user.id, g.estate, approval_id, False, form.reason.data,
                                       _login_link())
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("admin.approval_detail", approval_id=approval_id))
@@ -101,6 +105,8 @@ def approvals_bulk():
     try:
         result = approvals.decide(current_user.id, g.estate, ids, approve, request.form.get("reason", ""),
                                 _login_link())
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         return _queue(422, bulk_error=exc.message, selected=frozenset(ids))
     if result.decided:

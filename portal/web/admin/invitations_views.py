@@ -4,7 +4,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.onboarding import invitations, join
 from portal.web.admin import bp
 from portal.web.forms import InviteForm, apply_field_errors
@@ -43,6 +43,8 @@ def invitations_list():
 def invitation_resend(invitation_id: int):
     try:
         invitation = invitations.resend_invitation(current_user, g.estate, invitation_id, invitation_link)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -55,6 +57,8 @@ def invitation_resend(invitation_id: int):
 def invitation_revoke(invitation_id: int):
     try:
         invitation = invitations.revoke_invitation(current_user, g.estate, invitation_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

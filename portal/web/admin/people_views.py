@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.households import service as households
 from portal.households.service import InvalidValue
 from portal.units import service as units
@@ -70,6 +70,8 @@ def member_new(unit_id: int):
     if form.validate_on_submit():
         try:
             member = households.add_member(current_user.id, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "full_name")
         else:
@@ -88,6 +90,8 @@ def member_edit(unit_id: int, resident_id: int):
         try:
             member = households.update_member(current_user.id, g.estate, unit_id, resident_id,
                                               form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "full_name")
         else:
@@ -109,6 +113,8 @@ def member_move_out(unit_id: int, resident_id: int):
         try:
             result = households.move_out_member(current_user.id, g.estate, unit_id, resident_id,
                                                 form.move_out_date.data)
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "move_out_date")
         else:
@@ -128,6 +134,8 @@ def vehicle_add(unit_id: int):
     if form.validate_on_submit():
         try:
             vehicle = households.add_vehicle(current_user.id, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "plate")
         else:
@@ -153,6 +161,8 @@ def card_request(unit_id: int):
             households.request_card(current_user.id, g.estate, unit_id, holder)
         except InvalidValue as exc:
             _attach(form, exc, "holder")
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             return _household_page(unit_id, exc.http_status, card_form=form, card_error=exc.message)
         else:
@@ -169,6 +179,8 @@ def card_issue(unit_id: int, card_id: int):
             card = households.issue_card(current_user.id, g.estate, unit_id, card_id, form.card_number.data)
         except InvalidValue as exc:
             form.card_number.errors = [exc.message]
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for("admin.household", unit_id=unit_id, _anchor="cards"))

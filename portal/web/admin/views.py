@@ -2,7 +2,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.estates import service
 from portal.gate import log as gate_log
 from portal.models import utcnow
@@ -63,6 +63,8 @@ def unit_edit(unit_id: int):
     if form.validate_on_submit():
         try:
             unit = units.update_unit(current_user.id, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             form.number.errors.append(exc.message)
         else:
@@ -75,6 +77,8 @@ def unit_edit(unit_id: int):
 def unit_archive(unit_id: int):
     try:
         unit = units.archive_unit(current_user.id, g.estate, unit_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

@@ -4,7 +4,7 @@ from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, Forbidden, NotFound
 from portal.onboarding import invitations, join
 from portal.web.forms import InviteForm, apply_field_errors
 from portal.web.gate import bp
@@ -22,9 +22,9 @@ def staff_invite():
     if form.validate_on_submit():
         try:
             invitation = invitations.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+        except (Forbidden, NotFound):  # the one handler's error page
+            raise
         except DomainError as exc:
-            if exc.http_status == 403:
-                abort(403)
             apply_field_errors(form, exc)
             status = exc.http_status
         else:
