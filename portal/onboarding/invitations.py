@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, links
 from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     STATUS_REFUSALS,
@@ -136,8 +135,7 @@ def _new_token() -> tuple[str, str]:
     return token, _digest(token)
 
 
-def create_invitation(actor: User, access: EstateAccess, data: InviteData,
-                      link_for: Callable[[str], str]) -> Invitation:
+def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> Invitation:
     """Invite a person (a new account, or an existing one by email/phone) to a role."""
     estate = access.estate
     powers = invite_powers(access)
@@ -220,7 +218,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData,
             "resident_type": invitation.resident_type.value if invitation.resident_type else None,
             "email": user.email, "phone": user.phone,
         })
-        _send_invitation(invitation, actor.display_name, link_for(token))
+        _send_invitation(invitation, actor.display_name, links.invitation(token))
         db.session.commit()
     except IntegrityError as exc:  # the same person invited twice at the same moment
         db.session.rollback()
@@ -286,7 +284,7 @@ def get_invitation(estate: Estate, invitation_id: int) -> Invitation:
 CLOSED = _l("This invitation has already been accepted or revoked. Nothing was changed.")
 
 
-def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for: Callable[[str], str]) -> Invitation:
+def resend_invitation(actor: User, estate: Estate, invitation_id: int) -> Invitation:
     """A new link (the old one stops working), valid 7 days from now."""
     invitation = get_invitation(estate, invitation_id)
     token, token_hash = _new_token()
@@ -303,7 +301,7 @@ def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for:
     set_committed_value(invitation, "token_hash", token_hash)
     set_committed_value(invitation, "expires_at", expires_at)
     audit.record("invitation.resent", invitation, actor_id=actor.id, after={"expires_at": expires_at.isoformat()})
-    _send_invitation(invitation, actor.display_name, link_for(token))
+    _send_invitation(invitation, actor.display_name, links.invitation(token))
     db.session.commit()
     return invitation
 

@@ -66,7 +66,7 @@ def _random_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
 
-def ensure_join_code(actor_id: int | None, estate: Estate) -> str:
+def ensure_join_code(actor: User | None, estate: Estate) -> str:
     """The estate's short join code, assigned now if it has none (unique; retried on collision)."""
     if estate.join_code:
         return estate.join_code
@@ -86,8 +86,8 @@ def ensure_join_code(actor_id: int | None, estate: Estate) -> str:
             db.session.rollback()
             db.session.refresh(estate)
             return estate.join_code
-        audit.record("estate.join_code_assigned", estate, actor_id=actor_id, estate_id=estate.id,
-                     after={"join_code": code})
+        audit.record("estate.join_code_assigned", estate, actor_id=actor.id if actor else None,
+                     estate_id=estate.id, after={"join_code": code})
         db.session.commit()
         db.session.refresh(estate)
         return estate.join_code

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit
 from portal.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
-from portal.models import Estate, Resident, Unit, UnitType, utcnow
+from portal.models import Estate, Resident, Unit, UnitType, User, utcnow
 
 
 class Occupancy(enum.StrEnum):
@@ -132,19 +132,19 @@ def _save(unit: Unit, number: str) -> None:
         raise Conflict(DUPLICATE % {"number": number}) from exc
 
 
-def create_unit(actor_id: int, estate: Estate, data: UnitData) -> Unit:
+def create_unit(actor: User, estate: Estate, data: UnitData) -> Unit:
     number = data.number.strip()
     if _number_taken(estate, number):
         raise Conflict(DUPLICATE % {"number": number})
     unit = Unit(estate_id=estate.id, **{**data.__dict__, "number": number})
     db.session.add(unit)
     db.session.flush()
-    audit.record("unit.created", unit, actor_id=actor_id, after=_snapshot(unit))
+    audit.record("unit.created", unit, actor_id=actor.id, after=_snapshot(unit))
     _save(unit, number)
     return unit
 
 
-def update_unit(actor_id: int, estate: Estate, unit_id: int, data: UnitData) -> Unit:
+def update_unit(actor: User, estate: Estate, unit_id: int, data: UnitData) -> Unit:
     unit = get_unit(estate, unit_id)
     number = data.number.strip()
     if _number_taken(estate, number, except_id=unit.id):
@@ -154,12 +154,12 @@ def update_unit(actor_id: int, estate: Estate, unit_id: int, data: UnitData) -> 
         setattr(unit, key, value)
     after = _snapshot(unit)
     if after != before:
-        audit.record("unit.updated", unit, actor_id=actor_id, before=before, after=after)
+        audit.record("unit.updated", unit, actor_id=actor.id, before=before, after=after)
     _save(unit, number)
     return unit
 
 
-def archive_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
+def archive_unit(actor: User, estate: Estate, unit_id: int) -> Unit:
     unit = get_unit(estate, unit_id)
     if unit.archived_at is not None:
         return unit
@@ -173,16 +173,16 @@ def archive_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
             code="CONFLICT",
         )
     unit.archived_at = utcnow()
-    audit.record("unit.archived", unit, actor_id=actor_id)
+    audit.record("unit.archived", unit, actor_id=actor.id)
     db.session.commit()
     return unit
 
 
-def restore_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
+def restore_unit(actor: User, estate: Estate, unit_id: int) -> Unit:
     unit = get_unit(estate, unit_id)
     if unit.archived_at is None:
         return unit
     unit.archived_at = None
-    audit.record("unit.restored", unit, actor_id=actor_id)
+    audit.record("unit.restored", unit, actor_id=actor.id)
     db.session.commit()
     return unit

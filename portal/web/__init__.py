@@ -12,8 +12,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     _register_blueprints(app)
 
-    from portal.web import errors, i18n, request_meta, ui
+    from portal.web import errors, i18n, links, request_meta, ui
 
+    links.init_app(app)
     request_meta.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)

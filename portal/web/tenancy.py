@@ -39,13 +39,14 @@ def resolve_estate(slug: str, role: Role | None = None) -> EstateAccess:
             )
         )
     )
+    user = current_user._get_current_object()
     if current_user.is_enterprise_admin:
-        return EstateAccess(estate, memberships, as_enterprise_admin=True)
+        return EstateAccess(estate, memberships, as_enterprise_admin=True, user=user)
     if not memberships:
         raise NotFound()
     if not estate.is_open:
         raise EstateUnavailable(estate)
-    access = EstateAccess(estate, memberships, as_enterprise_admin=False)
+    access = EstateAccess(estate, memberships, as_enterprise_admin=False, user=user)
     if role is not None and role not in access.roles:
         raise Forbidden()
     return access

@@ -24,10 +24,6 @@ def approvals_badge() -> dict:
     return {"pending_approvals_count": pending_approvals_count}
 
 
-def _login_link() -> str:
-    return url_for("auth.login", _external=True)
-
-
 def _filters() -> approvals.ApprovalFilters:
     status = request.args.get("status", approvals.ApprovalFilters.status)
     return approvals.ApprovalFilters(q=request.args.get("q", ""), status=status)
@@ -37,7 +33,7 @@ def _queue(status_code: int = 200, bulk_error: str | None = None, selected: froz
     approvals.expire_due(g.estate)
     filters = _filters()
     page = request.args.get("page", 1, type=int)
-    join_code = join.ensure_join_code(current_user.id, g.estate)
+    join_code = join.ensure_join_code(current_user, g.estate)
     return render(
         "admin/approvals.html",
         block="approval_table",
@@ -69,7 +65,7 @@ def approval_detail(approval_id: int, form: RejectForm | None = None, status_cod
 @bp.post("/approvals/<int:approval_id>/approve")
 def approval_approve(approval_id: int):
     try:
-        approval = approvals.decide_one(current_user.id, g.estate, approval_id, True, "", _login_link())
+        approval = approvals.decide_one(g.access, approval_id, True, "")
     except NotFound:  # not a message to show: the 404 page
         raise
     except DomainError as exc:
@@ -86,8 +82,7 @@ def approval_reject(approval_id: int):
     if not form.validate_on_submit():
         return approval_detail(approval_id, form=form, status_code=422)
     try:
-        approval = approvals.decide_one(current_user.id, g.estate, approval_id, False, form.reason.data,
-                                      _login_link())
+        approval = approvals.decide_one(g.access, approval_id, False, form.reason.data)
     except NotFound:  # not a message to show: the 404 page
         raise
     except DomainError as exc:
@@ -103,8 +98,7 @@ def approvals_bulk():
     ids = request.form.getlist("ids", type=int)
     approve = request.form.get("action") == "approve"
     try:
-        result = approvals.decide(current_user.id, g.estate, ids, approve, request.form.get("reason", ""),
-                                _login_link())
+        result = approvals.decide(g.access, ids, approve, request.form.get("reason", ""))
     except NotFound:  # not a message to show: the 404 page
         raise
     except DomainError as exc:

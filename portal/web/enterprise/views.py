@@ -15,7 +15,7 @@ from portal.models import Estate, EstateStatus
 from portal.web.audit_pages import export_response, filters_from_args
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm
-from portal.web.ui import invitation_link, is_safe_next, render
+from portal.web.ui import is_safe_next, render
 
 
 @bp.get("/")
@@ -39,7 +39,7 @@ def estate_new():
         form.country.data = "NG"
     if form.validate_on_submit():
         try:
-            created = enterprise.create_estate(current_user, form.data_for_service(), invitation_link)
+            created = enterprise.create_estate(current_user, form.data_for_service())
         except InvalidValue as exc:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
