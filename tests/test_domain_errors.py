@@ -4,9 +4,16 @@ the translated error page, the HTMX fragment or the kiosk API's envelope."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
-from portal.errors import Conflict, FieldErrors, InvalidValue, NotFound
-from portal.models import Role
+from portal import audit
+from portal.errors import Conflict, FieldErrors, Forbidden, InvalidValue, NotFound
+from portal.estates.access import EstateAccess
+from portal.extensions import db
+from portal.gate import service as gate
+from portal.models import AuditLog, Ban, BanScope, Estate, Membership, Role, User
+from portal.onboarding import approvals
+from portal.visits import bans
 from portal.web.errors import domain_error_response
 
 MISSING = 999999
@@ -131,3 +138,48 @@ def test_a_domain_error_outside_the_api_is_the_error_page(app):
         assert status == 404 and NOT_FOUND_ES in body
         body, status, _headers = domain_error_response(Conflict("Ya está hecho."))
         assert status == 409 and "Ya está hecho." in body
+
+
+# --- authorisation lives in the services ---------------------------------------------------
+
+
+def _access(slug: str, email: str) -> EstateAccess:
+    estate = db.session.scalar(sa.select(Estate).where(Estate.slug == slug))
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    memberships = tuple(db.session.scalars(sa.select(Membership).where(Membership.estate_id == estate.id,
+                                                                       Membership.user_id == user.id)))
+    return EstateAccess(estate, memberships, as_enterprise_admin=False, user=user)
+
+
+def test_who_may_revoke_a_pass_lift_a_ban_or_decide_a_request_is_the_services_rule(app, make, sur):
+    unit = make.unit(sur, "C3")
+    host = make.user("anfitrion@sur.test", estate=sur, role=Role.RESIDENT)
+    make.user("guardia@sur.test", estate=sur, role=Role.GUARD)
+    theirs, mine, other = (make.visit(sur, unit, host) for _ in range(3))
+    with app.test_request_context():
+        ban = Ban(estate_id=sur.id, phone="+50255550000", scope=BanScope.ESTATE, severity="MEDIUM", reason="x",
+                  created_by_id=host.id)
+        db.session.add(ban)
+        db.session.commit()
+        neighbour, guard = _access("sur", "vecina@sur.test"), _access("sur", "guardia@sur.test")
+        for refused in (lambda: gate.revoke_visit(neighbour, theirs.id), lambda: gate.revoke_visit(guard, theirs.id),
+                        lambda: bans.lift_ban(guard, ban.id), lambda: bans.lift_ban(neighbour, ban.id),
+                        lambda: approvals.decide_one(guard, MISSING, True, "")):
+            with pytest.raises(Forbidden):
+                refused()
+        assert gate.revoke_visit(_access("sur", "anfitrion@sur.test"), mine.id)[1]  # the resident host
+        assert gate.revoke_visit(_access("sur", "jefe@sur.test"), other.id)[1]  # a guard supervisor
+        assert bans.lift_ban(_access("sur", "admin@sur.test"), ban.id).lifted_at is not None
+        with pytest.raises(NotFound):  # an admin may decide; this request does not exist
+            approvals.decide_one(_access("sur", "admin@sur.test"), MISSING, True, "")
+
+
+def test_the_audit_trail_notes_the_client_address_the_web_layer_hands_over(client, login, sur, dbs):
+    login("admin@sur.test")
+    response = client.post("/e/sur/admin/units/new", data={"number": "Z9", "unit_type": "APARTMENT"},
+                           environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    with dbs() as s:
+        row = s.scalar(sa.select(AuditLog).where(AuditLog.action == "unit.created"))
+        assert row.ip_address == "198.51.100.9"
+    assert audit.client_address.get() is None  # cleared after the request
