@@ -16,7 +16,7 @@ help:
 	@echo "make test          the test suite on SQLite (quick; no browser)"
 	@echo "make test-pg       the same suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-browser  browser tests in Debian's Chromium (Playwright)"
-	@echo "make lint          ruff"
+	@echo "make lint          ruff, then the layer contracts (lint-imports)"
 	@echo "make update-translations / translations   extract + merge / compile the catalogues"
 	@echo "make fuzz-api      schemathesis against the kiosk API on PostgreSQL + gunicorn, ~3 minutes; fails on any 5xx"
 	@echo "make bench-gate    kiosk scan/checkout load test on PostgreSQL + gunicorn ($(BENCH_DATABASE_URL))"
@@ -67,6 +67,7 @@ test-all: test test-pg test-browser
 
 lint: install
 	$(BIN)/ruff check portal tests wsgi.py
+	$(BIN)/lint-imports
 
 # Not part of CI: seeds a fresh PostgreSQL database, serves it with gunicorn, drives it from
 # another process. Extra options: make bench-gate BENCH_ARGS="--levels 1,8 --duration 5".

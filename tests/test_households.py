@@ -21,6 +21,7 @@ from portal.models import (
     ResidentType,
     Role,
     Unit,
+    User,
     Vehicle,
 )
 
@@ -453,7 +454,7 @@ def test_two_admins_asking_for_the_last_card_at_once_get_one(app, estate_pair, m
         with app.app_context():
             estate = db.session.get(Estate, alpha.estate.id)
             try:
-                service.request_card(alpha.admin.id, estate, alpha.unit.id)
+                service.request_card(db.session.get(User, alpha.admin.id), estate, alpha.unit.id)
                 outcomes.append("ok")
             except DomainError as exc:
                 outcomes.append(exc.code)

@@ -10,9 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.exceptions import NotFound
 
-from portal.errors import InvalidValue
+from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
 from portal.gate import walkins
 from portal.models import (

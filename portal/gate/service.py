@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -23,8 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit, notifications
+from portal import audit, links, notifications
 from portal.accounts.profile import wants_notification
+from portal.errors import Forbidden, NotFound
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import (
@@ -131,7 +132,7 @@ def get_visit(estate: Estate, visit_id: int) -> Visit:
     """A visit of this estate with its visitors, unit and host, or 404."""
     visit = find_visit(estate, visit_id)
     if visit is None:
-        abort(404)
+        raise NotFound()
     return visit
 
 
@@ -318,7 +319,7 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     messaging.send_many(messages)
     notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS went above
                         {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
-                         "estate": estate.name}, f"/e/{estate.slug}/home/visits/{visit.id}", now)
+                         "estate": estate.name}, links.visit_for_resident(estate, visit.id), now)
 
 
 def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
@@ -470,20 +471,24 @@ def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page
 ALREADY_ENDED = _l("This pass is no longer active.")
 
 
-def revoke_visit(actor: User, estate: Estate, visit_id: int) -> tuple[Visit, bool]:
-    """Revoke an active pass (status REVOKED, effective at the next scan). Returns the
-    visit and whether this call revoked it (False: it was not active any more)."""
+def revoke_visit(access: EstateAccess, visit_id: int) -> tuple[Visit, bool]:
+    """Revoke an active pass (status REVOKED, effective at the next scan): its resident host,
+    guard supervisors and admins may. Returns the visit and whether this call revoked it
+    (False: it was not active any more)."""
+    estate, actor_id = access.estate, access.actor_id
     visit = get_visit(estate, visit_id)
+    if not (access.manages_gate or (visit.host_user_id is not None and visit.host_user_id == actor_id)):
+        raise Forbidden(_l("Only the host of a pass, guard supervisors and admins may revoke it."))
     now = utcnow()
     done = db.session.execute(
         sa.update(Visit)
         .where(Visit.id == visit.id, Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE)
-        .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=actor.id)
+        .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=actor_id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if done:
         db.session.refresh(visit)
-        audit.record("visit.revoked", visit, actor_id=actor.id, before={"status": VisitStatus.ACTIVE.value},
+        audit.record("visit.revoked", visit, actor_id=actor_id, before={"status": VisitStatus.ACTIVE.value},
                      after={"status": VisitStatus.REVOKED.value, "revoked_at": now.isoformat()})
     db.session.commit()
     return visit, bool(done)

@@ -15,13 +15,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
-from portal import audit, notifications
-from portal.errors import DomainError, InvalidValue
+from portal import audit, links, notifications
+from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     Estate,
@@ -49,14 +48,14 @@ RECENT = timedelta(minutes=15)  # how long a decided walk-in stays on the reside
 REQUIRED = _l("This field is required.")
 
 
-class WalkInBanned(DomainError):
+class WalkInBanned(Conflict):
     """The visitor's phone has an active estate-wide ban."""
 
     code = "VISITOR_BANNED"
     http_status = 409
 
 
-class AlreadyAnswered(DomainError):
+class AlreadyAnswered(Conflict):
     """Someone answered (or the guard withdrew, or it expired) first."""
 
     code = "CONFLICT"
@@ -131,7 +130,7 @@ def get_walk_in(estate: Estate, walk_in_id: int, now: datetime) -> WalkIn:
     """A walk-in of this estate, or 404."""
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 
@@ -173,7 +172,7 @@ def get_for_resident(user: User, estate: Estate, walk_in_id: int, now: datetime)
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id,
                                                WalkIn.unit_id.in_(_unit_ids(user, estate))))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 
@@ -220,10 +219,6 @@ def _clean(estate: Estate, data: WalkInData) -> WalkInData:
     return WalkInData(name, unit_number, phone, plate, purpose, data.people_count, gate)
 
 
-def _link(estate: Estate, walk_in_id: int) -> str:
-    return f"/e/{estate.slug}/home/walk-ins/{walk_in_id}"  # resident.walkin_detail
-
-
 def create_walk_in(guard: User, estate: Estate, data: WalkInData, now: datetime) -> WalkIn:
     """Ask the unit's residents whether to let a visitor in. Refused, with nothing
     written: bad input or an unknown unit (InvalidValue), a phone with an estate-wide
@@ -253,7 +248,8 @@ def create_walk_in(guard: User, estate: Estate, data: WalkInData, now: datetime)
     params = {"walk_in_id": walk_in.id, "visitor": walk_in.visitor_name, "unit": unit.number,
               "gate": walk_in.gate, "people": walk_in.people_count, "estate": estate.name}
     for person in people:
-        notifications.notify(person, estate, "walk_in_request", params, _link(estate, walk_in.id), now)
+        notifications.notify(person, estate, "walk_in_request", params,
+                             links.walk_in_for_resident(estate, walk_in.id), now)
     db.session.commit()
     return walk_in
 
@@ -313,7 +309,7 @@ def _notify_guard(walk_in: WalkIn, estate: Estate, resident: User, now: datetime
     params = {"walk_in_id": walk_in.id, "visitor": walk_in.visitor_name, "unit": walk_in.unit.number,
               "resident": resident.display_name, "approved": walk_in.status == WalkInStatus.APPROVED,
               "estate": estate.name}
-    notifications.notify(walk_in.guard, estate, "walk_in_decided", params, f"/e/{estate.slug}/gate/", now,
+    notifications.notify(walk_in.guard, estate, "walk_in_decided", params, links.gate_home(estate), now,
                          send=False)
 
 
@@ -366,7 +362,7 @@ def decide(resident: User, estate: Estate, walk_in_id: int, approve: bool, reaso
     _notify_guard(walk_in, estate, resident, now)
     db.session.execute(  # the answerer's own bell: answered is read
         sa.update(Notification)
-        .where(Notification.user_id == resident.id, Notification.link == _link(estate, walk_in.id),
+        .where(Notification.user_id == resident.id, Notification.link == links.walk_in_for_resident(estate, walk_in.id),
                Notification.read_at.is_(None))
         .values(read_at=now)
         .execution_options(synchronize_session=False)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models import Estate, Resident, ResidentType, Unit, UnitType, utcnow
+from portal.models import Estate, Resident, ResidentType, Unit, UnitType, User, utcnow
 from portal.phones import InvalidPhone, normalise_phone
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -409,7 +409,7 @@ def _load(token: str, kind: ImportKind, actor_id: int, estate: Estate) -> dict:
 
 # --- the two steps -------------------------------------------------------------------
 
-def preview_import(actor_id: int, estate: Estate, kind: ImportKind, filename: str, content: bytes) -> Preview:
+def preview_import(actor: User, estate: Estate, kind: ImportKind, filename: str, content: bytes) -> Preview:
     """Every row checked; a token to confirm with only when every row is good. Writes nothing
     to the database."""
     preview = Preview(kind, filename or "", COLUMNS[kind])
@@ -417,7 +417,7 @@ def preview_import(actor_id: int, estate: Estate, kind: ImportKind, filename: st
     if records is not None:
         _check_rows(preview, estate, records)
     if preview.ok:
-        preview.token = _keep(preview, actor_id, estate)
+        preview.token = _keep(preview, actor.id, estate)
     return preview
 
 
@@ -460,16 +460,16 @@ def _resident_rows(estate: Estate, rows: list[dict]) -> list[dict]:
     } for r in rows]
 
 
-def confirm_import(actor_id: int, estate: Estate, kind: ImportKind, token: str) -> ImportResult:
+def confirm_import(actor: User, estate: Estate, kind: ImportKind, token: str) -> ImportResult:
     """Inserts every row of a previewed good file in one transaction (bulk insert), with
     one audit record for the whole import; or nothing."""
-    payload = _load(token, kind, actor_id, estate)
+    payload = _load(token, kind, actor.id, estate)
     rows = payload["rows"]
     model = Unit if kind == ImportKind.UNITS else Resident
     try:
         values = _unit_rows(estate, rows) if kind == ImportKind.UNITS else _resident_rows(estate, rows)
         db.session.execute(sa.insert(model), values)
-        audit.record(f"{kind.value}.imported", estate, actor_id=actor_id, estate_id=estate.id,
+        audit.record(f"{kind.value}.imported", estate, actor_id=actor.id, estate_id=estate.id,
                      after={"count": len(values), "filename": payload.get("filename", "")})
         db.session.commit()
     except IntegrityError as exc:  # a unit number taken by someone else in the meantime

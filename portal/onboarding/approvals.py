@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
-from portal.errors import DomainError, FieldErrors
+from portal import audit, links
+from portal.errors import Conflict, FieldErrors, Forbidden, NotFound
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.labels import APPROVAL_STATUS_LABELS
@@ -164,7 +164,7 @@ def get_approval(estate: Estate, approval_id: int) -> Approval:
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     )
     if approval is None:
-        abort(404)
+        raise NotFound()
     return approval
 
 
@@ -196,9 +196,10 @@ def _activate(approval: Approval, estate: Estate) -> Resident:
     return resident
 
 
-def _notify_decision(approval: Approval, estate: Estate, login_link: str) -> None:
+def _notify_decision(approval: Approval, estate: Estate) -> None:
     user = approval.user
     if approval.status == ApprovalStatus.APPROVED:
+        login_link = links.sign_in()
         _notify(
             user, estate,
             _l("Welcome to %(estate)s: your request was approved", estate=estate.name),
@@ -218,11 +219,14 @@ def _notify_decision(approval: Approval, estate: Estate, login_link: str) -> Non
         )
 
 
-def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: bool, reason: str,
-           login_link: str) -> Decision:
-    """Approve or reject requests in one transaction. Each is decided at most once: the
-    database's conditional UPDATE picks the requests still PENDING (and not due to expire);
-    the others are skipped. An id of another estate is a 404, and nothing changes."""
+def decide(access: EstateAccess, approval_ids: Iterable[int], approve: bool, reason: str) -> Decision:
+    """Approve or reject requests of the estate in one transaction; only its admins (and
+    enterprise admins) may. Each is decided at most once: the database's conditional UPDATE
+    picks the requests still PENDING (and not due to expire); the others are skipped. An id
+    of another estate is a 404, and nothing changes."""
+    if not access.administers:
+        raise Forbidden(_l("Only the estate's admins may decide join requests."))
+    estate, actor_id = access.estate, access.actor_id
     reason = " ".join((reason or "").split())
     if not approve and not reason:
         raise FieldErrors({"reason": _l("Give a reason; the applicant will read it.")})
@@ -236,7 +240,7 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     ).all()
     if len(approvals) != len(ids):
-        abort(404)
+        raise NotFound()
     now = utcnow()
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     won = set(db.session.scalars(
@@ -263,7 +267,7 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
             after["user_status"] = "DISABLED"
         audit.record(f"approval.{status.value.lower()}", approval, actor_id=actor_id,
                      before={"status": "PENDING"}, after=after)
-        _notify_decision(approval, estate, login_link)
+        _notify_decision(approval, estate)
         result.decided.append(approval)
     if result.skipped:
         # The skipped ones keep whatever another admin (or the clock) made of them.
@@ -273,15 +277,11 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
     return result
 
 
-def decide_one(actor_id: int, estate: Estate, approval_id: int, approve: bool, reason: str,
-               login_link: str) -> Approval:
+def decide_one(access: EstateAccess, approval_id: int, approve: bool, reason: str) -> Approval:
     """One request; an already decided (or expired) one is refused with a clear message."""
-    result = decide(actor_id, estate, [approval_id], approve, reason, login_link)
+    result = decide(access, [approval_id], approve, reason)
     if result.skipped:
         approval = result.skipped[0]
-        raise DomainError(
-            _l("This request has already been decided (%(status)s). Nothing was changed.",
-               status=APPROVAL_STATUS_LABELS[effective_status(approval)]),
-            code="CONFLICT",
-        )
+        raise Conflict(_l("This request has already been decided (%(status)s). Nothing was changed.",
+                          status=APPROVAL_STATUS_LABELS[effective_status(approval)]))
     return result.decided[0]

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -19,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, links
 from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     STATUS_REFUSALS,
     check_password,
     hash_password,
 )
-from portal.errors import DomainError, FieldErrors
+from portal.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
@@ -137,14 +135,12 @@ def _new_token() -> tuple[str, str]:
     return token, _digest(token)
 
 
-def create_invitation(actor: User, access: EstateAccess, data: InviteData,
-                      link_for: Callable[[str], str]) -> Invitation:
+def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> Invitation:
     """Invite a person (a new account, or an existing one by email/phone) to a role."""
     estate = access.estate
     powers = invite_powers(access)
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
-        raise DomainError(_l("Your role does not allow you to invite this kind of account."),
-                          code="FORBIDDEN", http_status=403)
+        raise Forbidden(_l("Your role does not allow you to invite this kind of account."))
     errors: dict = {}
     full_name = " ".join((data.full_name or "").split())
     if not full_name:
@@ -222,7 +218,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData,
             "resident_type": invitation.resident_type.value if invitation.resident_type else None,
             "email": user.email, "phone": user.phone,
         })
-        _send_invitation(invitation, actor.display_name, link_for(token))
+        _send_invitation(invitation, actor.display_name, links.invitation(token))
         db.session.commit()
     except IntegrityError as exc:  # the same person invited twice at the same moment
         db.session.rollback()
@@ -281,14 +277,14 @@ def get_invitation(estate: Estate, invitation_id: int) -> Invitation:
         .options(joinedload(Invitation.user), joinedload(Invitation.estate))
     )
     if invitation is None:
-        abort(404)
+        raise NotFound()
     return invitation
 
 
 CLOSED = _l("This invitation has already been accepted or revoked. Nothing was changed.")
 
 
-def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for: Callable[[str], str]) -> Invitation:
+def resend_invitation(actor: User, estate: Estate, invitation_id: int) -> Invitation:
     """A new link (the old one stops working), valid 7 days from now."""
     invitation = get_invitation(estate, invitation_id)
     token, token_hash = _new_token()
@@ -301,11 +297,11 @@ def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for:
     ).rowcount
     if not renewed:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     set_committed_value(invitation, "token_hash", token_hash)
     set_committed_value(invitation, "expires_at", expires_at)
     audit.record("invitation.resent", invitation, actor_id=actor.id, after={"expires_at": expires_at.isoformat()})
-    _send_invitation(invitation, actor.display_name, link_for(token))
+    _send_invitation(invitation, actor.display_name, links.invitation(token))
     db.session.commit()
     return invitation
 
@@ -320,7 +316,7 @@ def revoke_invitation(actor: User, estate: Estate, invitation_id: int) -> Invita
     ).rowcount
     if not revoked:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     audit.record("invitation.revoked", invitation, actor_id=actor.id)
     db.session.commit()
     db.session.refresh(invitation)

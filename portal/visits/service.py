@@ -19,14 +19,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
-from portal.errors import DomainError, InvalidValue
+from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     Ban,
@@ -61,7 +60,7 @@ TOO_LONG = _l("Use at most %(max)d characters.")
 BAD_PHONE = _l("Enter a phone number, e.g. +234 803 000 0000.")
 
 
-class VisitClosed(DomainError):
+class VisitClosed(Conflict):
     """The visit is cancelled, revoked or over: it can no longer be changed."""
 
     code = "CONFLICT"
@@ -271,7 +270,7 @@ def get_visit(user: User, estate: Estate, visit_id: int) -> Visit:
         .options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
     )
     if visit is None:
-        abort(404)
+        raise NotFound()
     return visit
 
 
@@ -282,7 +281,7 @@ def get_pass(qr_token: str) -> Visit:
         .options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
     ) if qr_token and len(qr_token) <= 64 else None
     if visit is None:
-        abort(404)
+        raise NotFound()
     visit.estate = db.session.get(Estate, visit.estate_id)
     return visit
 
@@ -510,7 +509,7 @@ def get_frequent_visitor(user: User, estate: Estate, frequent_id: int) -> Freque
         FrequentVisitor.id == frequent_id, FrequentVisitor.estate_id == estate.id,
         FrequentVisitor.host_user_id == user.id))
     if found is None:
-        abort(404)
+        raise NotFound()
     return found
 
 
@@ -520,7 +519,7 @@ def save_frequent_visitor(actor: User, estate: Estate, visit_id: int, guest_id: 
     visit = get_visit(actor, estate, visit_id)
     guest = next((g for g in visit.visitors if g.id == guest_id), None)
     if guest is None:
-        abort(404)
+        raise NotFound()
     if not guest.full_name:
         raise DomainError(_l("Only a named visitor can be saved."))
     existing = db.session.scalar(sa.select(FrequentVisitor).where(
@@ -599,7 +598,7 @@ def lift_personal_ban(actor: User, estate: Estate, ban_id: int) -> Ban:
     ban = db.session.scalar(sa.select(Ban).where(
         Ban.id == ban_id, Ban.estate_id == estate.id, Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == actor.id))
     if ban is None:
-        abort(404)
+        raise NotFound()
     lifted = db.session.execute(
         sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None)).values(lifted_at=utcnow())
         .execution_options(synchronize_session=False)
