@@ -20,3 +20,10 @@ def register_cli(app: Flask) -> None:
         from portal.onboarding.approvals import expire_due
 
         click.echo(f"Expired sign-up requests: {expire_due()}")
+
+    @app.cli.command("purge-import-previews")
+    def purge_import_previews_command():
+        """Delete the CSV import previews nobody confirmed before they expired."""
+        from portal.imports.service import purge_expired
+
+        click.echo(f"Expired import previews deleted: {purge_expired()}")
