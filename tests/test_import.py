@@ -343,9 +343,11 @@ def test_only_estate_admins_import(client, estate_pair, login, who):
 def test_a_preview_made_on_one_server_is_confirmed_on_another(client, admin, app, login, dbs, tmp_path,
                                                                monkeypatch, database_url):
     from portal import create_app
-    from portal.extensions import db
+    from portal.extensions import db, limiter
 
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "server-a"))
+    monkeypatch.setattr(limiter, "_storage", limiter._storage)  # create_app rebinds the one limiter
+    monkeypatch.setattr(limiter, "_limiter", limiter._limiter)
     preview = upload(client, UNITS_URL, UNITS_HEADER + "S1,,,,,,,\nS2,,,,,,,\n")
     token = token_of(preview)
     assert token and previews(dbs) == [token]
