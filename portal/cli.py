@@ -26,9 +26,16 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("run-periodic")
     def run_periodic_command():
-        """Every periodic step at once (for cron): expire-approvals, expire-walkins."""
+        """Every periodic step at once (for cron): expire-approvals, expire-walkins,
+        purge-import-previews."""
         _expire_approvals()
         _expire_walkins()
+        _purge_import_previews()
+
+    @app.cli.command("purge-import-previews")
+    def purge_import_previews_command():
+        """Delete the CSV import previews nobody confirmed before they expired."""
+        _purge_import_previews()
 
 
 # Pages only show a request or walk-in past its time as expired; these write it (audited).
@@ -45,3 +52,9 @@ def _expire_walkins() -> None:
     from portal.models import utcnow
 
     click.echo(f"Expired walk-ins: {expire_due(utcnow())}")
+
+
+def _purge_import_previews() -> None:
+    from portal.imports.service import purge_expired
+
+    click.echo(f"Expired import previews deleted: {purge_expired()}")

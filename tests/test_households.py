@@ -348,7 +348,7 @@ def test_a_plate_is_unique_in_the_estate(client, admin, make, dbs):
     assert response.status_code == 422
     assert b"The plate KJA555XY is already registered in this estate." in response.data
     assert b"<details open" in response.data
-    bad = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": "AB/12"})
+    bad = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": "ABCDE-12345-FGHIJ-123456"})
     assert bad.status_code == 422 and b"at most 20 letters and digits" in bad.data
     empty = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": ""})
     assert empty.status_code == 422 and b"This field is required." in empty.data

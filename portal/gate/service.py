@@ -42,6 +42,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import phone_digits
+from portal.text import like_pattern, plate_pattern
 from portal.visits.bans import active_ban
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal, entry_refusal, exit_refusal
 
@@ -382,12 +383,13 @@ def search_passes(estate: Estate, query: str, now: datetime, page: int = 1, per_
     )
     query = query.strip()
     if query:
-        like = f"%{query.lower()}%"
         digits = phone_digits(query)
-        plate = re.sub(r"[\s\-]", "", query).upper()
-        guest = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{plate}%")]
+        plate = plate_pattern(query)
+        guest = [sa.func.lower(VisitGuest.full_name).like(like_pattern(query), escape="\\")]
+        if plate:
+            guest.append(VisitGuest.plate.like(plate, escape="\\"))
         if digits:
-            guest.append(VisitGuest.phone.like(f"%{digits}%"))
+            guest.append(VisitGuest.phone.like(like_pattern(digits), escape="\\"))
         matches = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
         units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == query.lower())
         stmt = stmt.where(sa.or_(Visit.id.in_(matches), Visit.unit_id.in_(units)))
@@ -455,13 +457,13 @@ def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page
                                 Visit.valid_until > now)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
         code = normalise_code(q)
-        guest = sa.select(VisitGuest.visit_id).where(
-            VisitGuest.estate_id == estate.id,
-            sa.or_(sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.phone.like(f"%{q.replace(' ', '')}%"),
-                   VisitGuest.plate.like(f"%{code}%")),
-        )
+        match = [sa.func.lower(VisitGuest.full_name).like(like_pattern(q), escape="\\"),
+                 VisitGuest.phone.like(like_pattern(q.replace(" ", "")), escape="\\")]
+        plate = plate_pattern(q)
+        if plate:
+            match.append(VisitGuest.plate.like(plate, escape="\\"))
+        guest = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*match))
         units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == q.lower())
         stmt = stmt.where(sa.or_(Visit.visitor_code == code, Visit.id.in_(guest), Visit.unit_id.in_(units)))
     stmt = stmt.order_by(Visit.valid_from, Visit.id)

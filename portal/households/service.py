@@ -33,6 +33,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone
+from portal.text import like_pattern, normalise_plate
 from portal.units.service import get_unit
 
 TYPE_ORDER = {t: i for i, t in enumerate(ResidentType)}
@@ -98,11 +99,6 @@ def estate_today(estate: Estate) -> date:
     return datetime.now(ZoneInfo(estate.timezone)).date()
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # --- the directory -------------------------------------------------------------------
 
 def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_page: int = 25) -> Pagination:
@@ -121,7 +117,7 @@ def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_
         stmt = stmt.where(Resident.resident_type == ResidentType(filters.resident_type))
     q = filters.q.strip()
     if q:
-        like = _like(q.lower())
+        like = like_pattern(q)
         found = [
             sa.func.lower(Resident.full_name).like(like, escape="\\"),
             sa.func.lower(Unit.number).like(like, escape="\\"),
@@ -129,9 +125,9 @@ def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_
         ]
         digits = re.sub(r"\D", "", q)
         if len(digits) >= 3 and re.fullmatch(r"[\d\s+().-]+", q):
-            found.append(Resident.phone.like(f"%{digits}%"))
+            found.append(Resident.phone.like(like_pattern(digits), escape="\\"))
             if digits.lstrip("0") != digits and len(digits.lstrip("0")) >= 3:
-                found.append(Resident.phone.like(f"%{digits.lstrip('0')}%"))  # national 0803… in +234803…
+                found.append(Resident.phone.like(like_pattern(digits.lstrip("0")), escape="\\"))  # national 0803… in +234803…
             with contextlib.suppress(InvalidPhone):
                 found.append(Resident.phone == normalise_phone(q, estate.country))
         stmt = stmt.where(sa.or_(*found))
@@ -331,11 +327,6 @@ def move_out_member(actor: User, estate: Estate, unit_id: int, resident_id: int,
 
 
 # --- vehicles ------------------------------------------------------------------------
-
-def normalise_plate(raw: str) -> str:
-    """Upper-case without spaces or hyphens: 'lnd-123 ab' → 'LND123AB'."""
-    return re.sub(r"[\s\-]+", "", raw or "").upper()
-
 
 def _vehicle_snapshot(v: Vehicle) -> dict:
     return {"unit_id": v.unit_id, "plate": v.plate, "make": v.make, "model": v.model, "colour": v.colour}

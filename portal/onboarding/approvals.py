@@ -40,6 +40,7 @@ from portal.models import (
 )
 from portal.onboarding.contact import REASON_MAX, estate_today, message_language_in
 from portal.phones import phone_digits
+from portal.text import like_pattern
 
 # --- the approval queue ----------------------------------------------------------------
 
@@ -142,13 +143,13 @@ def list_approvals(estate: Estate, filters: ApprovalFilters, page: int = 1, per_
             stmt = stmt.where(Approval.status == ApprovalStatus(filters.status))
     q = filters.q.strip().lower()
     if q:
-        like = f"%{q}%"
+        like = like_pattern(q)
         digits = phone_digits(q)
         stmt = stmt.where(sa.or_(
-            sa.func.lower(User.full_name).like(like),
-            sa.func.lower(User.email).like(like),
-            sa.func.lower(Unit.number).like(like),
-            *([User.phone.like(f"%{digits}%")] if digits else []),
+            sa.func.lower(User.full_name).like(like, escape="\\"),
+            sa.func.lower(User.email).like(like, escape="\\"),
+            sa.func.lower(Unit.number).like(like, escape="\\"),
+            *([User.phone.like(like_pattern(digits), escape="\\")] if digits else []),
         ))
     if filters.status == ApprovalStatus.PENDING.value:
         stmt = stmt.order_by(Approval.created_at, Approval.id)  # oldest first: it expires first

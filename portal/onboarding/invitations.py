@@ -51,6 +51,7 @@ from portal.onboarding.contact import (
     message_language_in,
 )
 from portal.phones import phone_digits
+from portal.text import like_pattern
 
 # --- invitations -----------------------------------------------------------------------
 
@@ -260,10 +261,11 @@ def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, 
     q = filters.q.strip().lower()
     if q:
         digits = phone_digits(q)
+        like = like_pattern(q)
         stmt = stmt.where(sa.or_(
-            sa.func.lower(User.full_name).like(f"%{q}%"),
-            sa.func.lower(User.email).like(f"%{q}%"),
-            *([User.phone.like(f"%{digits}%")] if digits else []),
+            sa.func.lower(User.full_name).like(like, escape="\\"),
+            sa.func.lower(User.email).like(like, escape="\\"),
+            *([User.phone.like(like_pattern(digits), escape="\\")] if digits else []),
         ))
     stmt = stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)

@@ -15,6 +15,7 @@ from portal import audit
 from portal.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
 from portal.models import Estate, Resident, Unit, UnitType, User, utcnow
+from portal.text import like_pattern
 
 
 class Occupancy(enum.StrEnum):
@@ -77,8 +78,9 @@ def list_units(estate: Estate, filters: UnitFilters, page: int = 1, per_page: in
     if filters.unit_type in UnitType.__members__:
         stmt = stmt.where(Unit.unit_type == UnitType(filters.unit_type))
     if filters.q.strip():
-        like = f"%{filters.q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Unit.number).like(like), sa.func.lower(Unit.notes).like(like)))
+        like = like_pattern(filters.q)
+        stmt = stmt.where(sa.or_(sa.func.lower(Unit.number).like(like, escape="\\"),
+                                 sa.func.lower(Unit.notes).like(like, escape="\\")))
     # Natural-ish order: block, then number by length, then number (A2 before A10).
     stmt = stmt.order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)

@@ -20,6 +20,7 @@ from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import Ban, BanScope, Estate, User, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
+from portal.text import like_pattern
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
 BAN_STATES = ("ACTIVE", "LIFTED", "EXPIRED", "ALL")
@@ -97,11 +98,10 @@ def list_bans(estate: Estate, filters: BanFilters, page: int = 1, per_page: int 
         stmt = stmt.where(Ban.lifted_at.is_(None), Ban.expires_at.is_not(None), Ban.expires_at <= now)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
         digits = phone_digits(q)
-        conditions = [sa.func.lower(Ban.reason).like(like)]
+        conditions = [sa.func.lower(Ban.reason).like(like_pattern(q), escape="\\")]
         if digits:
-            conditions.append(Ban.phone.like(f"%{digits}%"))
+            conditions.append(Ban.phone.like(like_pattern(digits), escape="\\"))
         stmt = stmt.where(sa.or_(*conditions))
     stmt = stmt.order_by(Ban.created_at.desc(), Ban.id.desc())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)

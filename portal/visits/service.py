@@ -43,6 +43,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
+from portal.text import like_pattern, normalise_plate, plate_pattern
 from portal.visits import rules
 from portal.visits.bans import active_ban
 
@@ -113,10 +114,6 @@ class Window:
 
 def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, t, tzinfo=tz).astimezone(ZoneInfo("UTC"))
-
-
-def normalise_plate(raw: str) -> str:
-    return "".join((raw or "").split()).upper()
 
 
 def _window(estate: Estate, data: VisitData, now: datetime) -> Window:
@@ -475,14 +472,17 @@ def list_visits(user: User, estate: Estate, filters: VisitFilters, page: int = 1
         stmt = stmt.order_by(Visit.valid_from, Visit.id)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
+        like = like_pattern(q)
         digits = phone_digits(q)
-        guest_match = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{normalise_plate(q)}%")]
+        guest_match = [sa.func.lower(VisitGuest.full_name).like(like, escape="\\")]
+        plate = plate_pattern(q)
+        if plate:
+            guest_match.append(VisitGuest.plate.like(plate, escape="\\"))
         if digits:
-            guest_match.append(VisitGuest.phone.like(f"%{digits}%"))
+            guest_match.append(VisitGuest.phone.like(like_pattern(digits), escape="\\"))
         guests = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest_match))
         stmt = stmt.where(sa.or_(Visit.id.in_(guests), Visit.visitor_code == q.upper(),
-                                 sa.func.lower(Visit.purpose).like(like)))
+                                 sa.func.lower(Visit.purpose).like(like, escape="\\")))
     stmt = stmt.options(selectinload(Visit.visitors), joinedload(Visit.unit))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
