@@ -6,17 +6,19 @@ FLASK  := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench
+FUZZ_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_fuzz
 
 .PHONY: help install run serve db seed test test-pg test-browser test-all lint translations \
-        extract-messages update-translations check-migrations clean bench-gate
+        extract-messages update-translations check-migrations clean bench-gate fuzz-api
 
 help:
 	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000"
 	@echo "make test          the test suite on SQLite (quick; no browser)"
 	@echo "make test-pg       the same suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-browser  browser tests in Debian's Chromium (Playwright)"
-	@echo "make lint          ruff"
+	@echo "make lint          ruff, then the layer contracts (lint-imports)"
 	@echo "make update-translations / translations   extract + merge / compile the catalogues"
+	@echo "make fuzz-api      schemathesis against the kiosk API on PostgreSQL + gunicorn, ~3 minutes; fails on any 5xx"
 	@echo "make bench-gate    kiosk scan/checkout load test on PostgreSQL + gunicorn ($(BENCH_DATABASE_URL))"
 
 $(VENV)/.installed: pyproject.toml
@@ -65,11 +67,17 @@ test-all: test test-pg test-browser
 
 lint: install
 	$(BIN)/ruff check portal tests wsgi.py
+	$(BIN)/lint-imports
 
 # Not part of CI: seeds a fresh PostgreSQL database, serves it with gunicorn, drives it from
 # another process. Extra options: make bench-gate BENCH_ARGS="--levels 1,8 --duration 5".
 bench-gate: translations
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.gate_bench $(BENCH_ARGS)
+
+# Not part of CI: a fresh, seeded PostgreSQL database served by gunicorn, fuzzed from its
+# OpenAPI description with a kiosk token; any 5xx fails. Options: FUZZ_ARGS="--max-time 60 -- --seed 1".
+fuzz-api: translations
+	FUZZ_DATABASE_URL=$(FUZZ_DATABASE_URL) $(BIN)/python -m tests.fuzz.api_fuzz $(FUZZ_ARGS)
 
 check-migrations: install
 	$(FLASK) db check

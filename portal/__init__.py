@@ -29,10 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
 
-    from portal import security_headers, web
+    from portal import web
 
     web.init_app(app)
-    security_headers.init_app(app)
 
     from portal.cli import register_cli
 
@@ -49,6 +48,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+
+    from portal.integrations import delivery
+
+    delivery.init_app(app)
 
     from portal.web.login import init_login
 

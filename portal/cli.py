@@ -17,6 +17,44 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("expire-approvals")
     def expire_approvals_command():
         """Mark sign-up requests left undecided for 30 days as EXPIRED (and tell the applicants)."""
-        from portal.onboarding.approvals import expire_due
+        _expire_approvals()
 
-        click.echo(f"Expired sign-up requests: {expire_due()}")
+    @app.cli.command("expire-walkins")
+    def expire_walkins_command():
+        """Mark walk-ins nobody answered within 30 minutes as EXPIRED."""
+        _expire_walkins()
+
+    @app.cli.command("run-periodic")
+    def run_periodic_command():
+        """Every periodic step at once (for cron): expire-approvals, expire-walkins,
+        purge-import-previews."""
+        _expire_approvals()
+        _expire_walkins()
+        _purge_import_previews()
+
+    @app.cli.command("purge-import-previews")
+    def purge_import_previews_command():
+        """Delete the CSV import previews nobody confirmed before they expired."""
+        _purge_import_previews()
+
+
+# Pages only show a request or walk-in past its time as expired; these write it (audited).
+
+
+def _expire_approvals() -> None:
+    from portal.onboarding.approvals import expire_due
+
+    click.echo(f"Expired sign-up requests: {expire_due()}")
+
+
+def _expire_walkins() -> None:
+    from portal.gate.walkins import expire_due
+    from portal.models import utcnow
+
+    click.echo(f"Expired walk-ins: {expire_due(utcnow())}")
+
+
+def _purge_import_previews() -> None:
+    from portal.imports.service import purge_expired
+
+    click.echo(f"Expired import previews deleted: {purge_expired()}")

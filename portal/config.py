@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - refused in production
@@ -60,6 +61,12 @@ def from_environment() -> dict:
         # DEV mode: one-time codes shown on screen, mail and SMS kept in the outbox page.
         "DEV_MODE": _bool("GATEHOUSE_DEV_MODE", env != "production"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: count in this process's memory (a warning is logged) and keep serving;
+        # Redis is tried again as requests come in. Short timeouts: a lost Redis host must
+        # not hold a sign-in for long.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "gatehouse",
@@ -80,6 +87,8 @@ def from_environment() -> dict:
         "LANGUAGES": ["en", "es"],
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
+        "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:dev"),
         "OTP_TTL_SECONDS": 300,
         "OTP_MAX_ATTEMPTS": 5,
         "PASSWORD_RESET_TTL_SECONDS": 3600,
@@ -99,3 +108,28 @@ def check(config: dict) -> None:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
         if config.get("DEV_MODE"):
             raise ConfigError("GATEHOUSE_DEV_MODE cannot be on in production.")
+        workers = server_workers()
+        if workers > 1 and config.get("RATELIMIT_ENABLED") and not config.get("REDIS_URL"):
+            raise ConfigError(
+                f"gunicorn runs {workers} workers but REDIS_URL is not set: each worker would count "
+                "rate limits on its own (sign-in allows workers × AUTH_RATE_LIMIT attempts). "
+                "Set REDIS_URL, or run a single worker (--workers 1, with --threads for concurrency)."
+            )
+
+
+def server_workers() -> int:
+    """How many worker processes the server serving this app runs: gunicorn's `workers`
+    (from its command line, GUNICORN_CMD_ARGS, WEB_CONCURRENCY or its config file) when
+    the app is loaded by gunicorn, else 1. Gunicorn hands its settings to nobody, so they
+    are read from the gunicorn object (worker or arbiter) that is loading the app."""
+    if "gunicorn" not in sys.modules:
+        return 1
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if type(owner).__module__.startswith("gunicorn."):
+            workers = getattr(getattr(owner, "cfg", None), "workers", None)
+            if isinstance(workers, int):
+                return workers
+        frame = frame.f_back
+    return 1

@@ -38,6 +38,7 @@ from portal.models import (
     VisitStatus,
     utcnow,
 )
+from portal.text import normalise_plate
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published demo password
 
@@ -107,7 +108,7 @@ def _resident(estate: Estate, unit: Unit, full_name: str, rtype: ResidentType, *
 
 
 def _vehicle(estate: Estate, unit: Unit, plate: str, make: str, model: str, colour: str) -> None:
-    plate = plate.replace(" ", "").replace("-", "").upper()
+    plate = normalise_plate(plate)
     exists = db.session.scalar(sa.select(Vehicle.id).where(Vehicle.estate_id == estate.id, Vehicle.plate == plate))
     if exists is None:
         db.session.add(Vehicle(estate_id=estate.id, unit_id=unit.id, plate=plate, make=make, model=model,

@@ -281,3 +281,25 @@ def count_queries(app):
             sa.event.remove(self.engine, "before_cursor_execute", self._inc)
 
     return Counter
+
+
+@pytest.fixture
+def record_sql(app):
+    """`with record_sql() as seen:` the SQL statements run inside the block, each on one line."""
+
+    @contextmanager
+    def _record():
+        seen: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            seen.append(" ".join(statement.split()))
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return _record

@@ -239,7 +239,7 @@ def test_a_photo_is_only_served_within_its_estate(app, estate_pair):
     theirs = _create(app, slug="beta", who="guard@beta.test", photo=_image("JPEG"))
     ours = _create(app, photo=_image("PNG", size=(800, 600)))
     plain = _create(app)
-    from werkzeug.exceptions import NotFound
+    from portal.errors import NotFound
 
     with app.test_request_context():
         alpha = _estate("alpha")

@@ -21,6 +21,7 @@ from portal.models import (
     ResidentType,
     Role,
     Unit,
+    User,
     Vehicle,
 )
 
@@ -347,7 +348,7 @@ def test_a_plate_is_unique_in_the_estate(client, admin, make, dbs):
     assert response.status_code == 422
     assert b"The plate KJA555XY is already registered in this estate." in response.data
     assert b"<details open" in response.data
-    bad = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": "AB/12"})
+    bad = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": "ABCDE-12345-FGHIJ-123456"})
     assert bad.status_code == 422 and b"at most 20 letters and digits" in bad.data
     empty = client.post(f"/e/alpha/admin/units/{admin.alpha.unit.id}/vehicles", data={"plate": ""})
     assert empty.status_code == 422 and b"This field is required." in empty.data
@@ -453,7 +454,7 @@ def test_two_admins_asking_for_the_last_card_at_once_get_one(app, estate_pair, m
         with app.app_context():
             estate = db.session.get(Estate, alpha.estate.id)
             try:
-                service.request_card(alpha.admin.id, estate, alpha.unit.id)
+                service.request_card(db.session.get(User, alpha.admin.id), estate, alpha.unit.id)
                 outcomes.append("ok")
             except DomainError as exc:
                 outcomes.append(exc.code)

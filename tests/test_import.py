@@ -4,11 +4,21 @@ confirm; a file with any bad row imports nothing."""
 import io
 import re
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from portal.models import AuditLog, Resident, ResidentType, Role, Unit, UnitType
+from portal.models import (
+    AuditLog,
+    ImportPreview,
+    Resident,
+    ResidentType,
+    Role,
+    Unit,
+    UnitType,
+    utcnow,
+)
 
 UNITS_URL = "/e/alpha/admin/import/units"
 RESIDENTS_URL = "/e/alpha/admin/import/residents"
@@ -17,8 +27,7 @@ RESIDENTS_HEADER = "unit,full_name,type,phone,email,move_in_date,emergency_conta
 
 
 @pytest.fixture
-def admin(client, estate_pair, login, app, tmp_path):
-    app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+def admin(client, estate_pair, login):
     login("admin@alpha.test")
     return estate_pair
 
@@ -36,6 +45,11 @@ def token_of(response) -> str | None:
 def units_in(dbs, estate_id: int) -> list[str]:
     with dbs() as s:
         return list(s.scalars(sa.select(Unit.number).where(Unit.estate_id == estate_id).order_by(Unit.id)))
+
+
+def previews(dbs) -> list[str]:
+    with dbs() as s:
+        return list(s.scalars(sa.select(ImportPreview.token)))
 
 
 def imports_audited(dbs) -> list[AuditLog]:
@@ -87,7 +101,7 @@ def test_a_good_units_file_previews_then_imports_in_one_go(client, admin, dbs, t
     assert all(f'id="row-{n}"' in html for n in (2, 3, 4))
     assert units_in(dbs, admin.alpha.estate.id) == ["A1"]  # nothing written by the preview
     token = token_of(preview)
-    assert (tmp_path / "imports" / f"{token}.json").exists()
+    assert previews(dbs) == [token]  # kept in the database, not in a file
 
     done = client.post(UNITS_URL, data={"token": token})
     assert done.status_code == 302 and done.headers["Location"] == "/e/alpha/admin/units/"
@@ -103,7 +117,7 @@ def test_a_good_units_file_previews_then_imports_in_one_go(client, admin, dbs, t
     [log] = imports_audited(dbs)
     assert log.action == "units.imported" and log.after == {"count": 3, "filename": "units.csv"}
     assert log.estate_id == admin.alpha.estate.id and log.actor_user_id == admin.alpha.admin.id
-    assert not (tmp_path / "imports" / f"{token}.json").exists()
+    assert previews(dbs) == []
     # The token is used up: confirming again imports nothing.
     again = client.post(UNITS_URL, data={"token": token})
     assert again.status_code == 409 and b"This preview has expired. Upload the file again." in again.data
@@ -236,7 +250,7 @@ def test_a_token_is_bound_to_its_estate_and_admin(client, admin, make, login, ap
     assert other.post(UNITS_URL, data={"token": token}).status_code == 409  # another admin
     beta = app.test_client()
     login("admin@beta.test", as_client=beta)
-    assert beta.post("/e/beta/admin/import/units", data={"token": token}).status_code == 409  # another estate
+    assert beta.post("/e/beta/admin/import/units", data={"token": token}).status_code == 404  # another estate
     assert units_in(dbs, admin.alpha.estate.id) == ["A1"] and units_in(dbs, admin.beta.estate.id) == ["A1"]
     assert client.post(UNITS_URL, data={"token": token}).status_code == 302  # still good for its owner
     assert units_in(dbs, admin.alpha.estate.id) == ["A1", "E1"]
@@ -322,3 +336,61 @@ def test_only_estate_admins_import(client, estate_pair, login, who):
     assert client.get(UNITS_URL).status_code == 403
     assert upload(client, UNITS_URL, UNITS_HEADER + "G1,,,,,,,\n").status_code == 403
     assert client.get("/e/alpha/admin/import/residents/template.csv").status_code == 403
+
+
+# --- previews live in the database ---------------------------------------------------
+
+def test_a_preview_made_on_one_server_is_confirmed_on_another(client, admin, app, login, dbs, tmp_path,
+                                                               monkeypatch, database_url):
+    from portal import create_app
+    from portal.extensions import db, limiter
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "server-a"))
+    monkeypatch.setattr(limiter, "_storage", limiter._storage)  # create_app rebinds the one limiter
+    monkeypatch.setattr(limiter, "_limiter", limiter._limiter)
+    preview = upload(client, UNITS_URL, UNITS_HEADER + "S1,,,,,,,\nS2,,,,,,,\n")
+    token = token_of(preview)
+    assert token and previews(dbs) == [token]
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
+                        "RATELIMIT_STORAGE_URI": "memory://", "PASSWORD_HASHER": "fast"})
+    other.instance_path = str(tmp_path / "server-b")
+    try:
+        browser = other.test_client()
+        login("admin@alpha.test", as_client=browser)
+        done = browser.post(UNITS_URL, data={"token": token})
+        assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+    assert units_in(dbs, admin.alpha.estate.id) == ["A1", "S1", "S2"] and previews(dbs) == []
+    assert not (tmp_path / "server-a").exists() and not (tmp_path / "server-b").exists()  # no files anywhere
+
+
+def test_an_expired_preview_is_refused_and_deleted(client, admin, dbs):
+    token = token_of(upload(client, UNITS_URL, UNITS_HEADER + "X1,,,,,,,\n"))
+    with dbs() as s:
+        s.get(ImportPreview, token).expires_at = utcnow() - timedelta(seconds=1)
+        s.commit()
+    response = client.post(UNITS_URL, data={"token": token})
+    assert response.status_code == 409 and b"This preview has expired. Upload the file again." in response.data
+    assert previews(dbs) == [] and units_in(dbs, admin.alpha.estate.id) == ["A1"]
+
+
+def test_another_estates_preview_is_a_404_and_stays_usable_by_its_owner(client, admin, app, login, dbs):
+    token = token_of(upload(client, UNITS_URL, UNITS_HEADER + "Y1,,,,,,,\n"))
+    beta = app.test_client()
+    login("admin@beta.test", as_client=beta)
+    assert beta.post("/e/beta/admin/import/units", data={"token": token}).status_code == 404
+    assert previews(dbs) == [token] and units_in(dbs, admin.beta.estate.id) == ["A1"]
+    assert client.post(UNITS_URL, data={"token": token}).status_code == 302
+
+
+def test_the_purge_command_deletes_only_expired_previews(client, admin, app, dbs):
+    old = token_of(upload(client, UNITS_URL, UNITS_HEADER + "P1,,,,,,,\n"))
+    fresh = token_of(upload(client, UNITS_URL, UNITS_HEADER + "P2,,,,,,,\n"))
+    with dbs() as s:
+        s.get(ImportPreview, old).expires_at = utcnow() - timedelta(minutes=1)
+        s.commit()
+    result = app.test_cli_runner().invoke(args=["purge-import-previews"])
+    assert result.exit_code == 0 and "Expired import previews deleted: 1" in result.output
+    assert previews(dbs) == [fresh]

@@ -474,7 +474,7 @@ def test_bulk_approve_and_bulk_reject_with_a_reason(client, admin, app, dbs):
         assert count(s, OutboxMessage, OutboxMessage.channel == "EMAIL") == 4
 
 
-def test_requests_expire_after_30_days_lazily_and_by_the_cli(client, admin, app, dbs):
+def test_requests_show_expired_after_30_days_and_the_cli_records_it(client, admin, app, dbs):
     late = add_requests(app, admin.alpha.estate.id, admin.b5.id, 2, prefix="late", expires_in=timedelta(seconds=-1))
     fresh = add_requests(app, admin.alpha.estate.id, admin.b5.id, 1, prefix="fresh")
     other = add_requests(app, admin.beta.estate.id, admin.beta.unit.id, 1, prefix="other",
@@ -483,20 +483,26 @@ def test_requests_expire_after_30_days_lazily_and_by_the_cli(client, admin, app,
     assert re.search(rb'id="approvals-badge"[^>]*>1</span>', client.get("/e/alpha/admin/").data)
     html = client.get("/e/alpha/admin/approvals/").get_data(as_text=True)
     assert _names(html) == ["Fresh 0"]
+    expired = client.get("/e/alpha/admin/approvals/?status=EXPIRED").get_data(as_text=True)
+    assert sorted(_names(expired)) == ["Late 0", "Late 1"] and "badge-expired" in expired
+    # Pages only show it: nothing is written until the job runs.
     with dbs() as s:
-        assert [s.get(Approval, i).status for i in late + fresh + other] == [
-            ApprovalStatus.EXPIRED, ApprovalStatus.EXPIRED, ApprovalStatus.PENDING, ApprovalStatus.PENDING]
-        assert s.scalar(sa.select(User.status).where(User.email == "late0@join.test")) == UserStatus.DISABLED
-        assert count(s, AuditLog, AuditLog.action == "approval.expired") == 2
-    assert "expired" in outbox(dbs, "late0@join.test")[0].subject
-    # Deciding an expired request is refused.
+        assert {s.get(Approval, i).status for i in late + fresh + other} == {ApprovalStatus.PENDING}
+        assert count(s, AuditLog, AuditLog.action == "approval.expired") == 0 and count(s, OutboxMessage) == 0
+    # Deciding an expired request is refused, and changes nothing.
     response = client.post(f"/e/alpha/admin/approvals/{late[0]}/approve")
     assert b"already been decided (Expired)" in client.get(response.headers["Location"]).data
-    # The command expires every estate's due requests.
-    result = app.test_cli_runner().invoke(args=["expire-approvals"])
-    assert result.exit_code == 0 and "Expired sign-up requests: 1" in result.output
     with dbs() as s:
-        assert s.get(Approval, other[0]).status == ApprovalStatus.EXPIRED
+        assert s.get(Approval, late[0]).status == ApprovalStatus.PENDING and count(s, OutboxMessage) == 0
+    # The command expires every estate's due requests: audited, the users disabled and told.
+    result = app.test_cli_runner().invoke(args=["expire-approvals"])
+    assert result.exit_code == 0 and "Expired sign-up requests: 3" in result.output
+    with dbs() as s:
+        assert [s.get(Approval, i).status for i in late + fresh + other] == [
+            ApprovalStatus.EXPIRED, ApprovalStatus.EXPIRED, ApprovalStatus.PENDING, ApprovalStatus.EXPIRED]
+        assert s.scalar(sa.select(User.status).where(User.email == "late0@join.test")) == UserStatus.DISABLED
+        assert count(s, AuditLog, AuditLog.action == "approval.expired") == 3
+    assert "expired" in outbox(dbs, "late0@join.test")[0].subject
 
 
 def test_a_request_due_when_opened_is_shown_expired(client, admin, app):
@@ -763,7 +769,7 @@ def test_the_service_refuses_what_a_role_may_not_create(app, supervisor):
             (as_guard, invitations.InviteData(Role.GUARD, "X", email="x@new.test")),
         ]:
             with pytest.raises(DomainError) as info:
-                invitations.create_invitation(chief, access, data, lambda token: token)
+                invitations.create_invitation(chief, access, data)
             assert info.value.http_status == 403
 
 

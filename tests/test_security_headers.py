@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portal.models import Role
-from portal.security_headers import CONTENT_SECURITY_POLICY
+from portal.web.security_headers import CONTENT_SECURITY_POLICY
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

@@ -10,9 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.exceptions import NotFound
 
-from portal.errors import InvalidValue
+from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
 from portal.gate import walkins
 from portal.models import (
@@ -273,11 +272,17 @@ def test_a_walk_in_nobody_answers_expires_after_thirty_minutes(app, people):
     with pytest.raises(walkins.AlreadyAnswered, match="CONFLICT") as late:
         _decide(app, "resident@alpha.test", old)
     assert "expired" in str(late.value.message)
+    with app.app_context(), pytest.raises(walkins.AlreadyAnswered, match="CONFLICT") as withdrawn:
+        walkins.cancel(_user("guard@alpha.test"), _estate("alpha"), old, _now())
+    assert "expired" in str(withdrawn.value.message)
+    assert _get(app, old).status == WalkInStatus.PENDING  # shown expired; written so by the job
+    with app.app_context():
+        listed = {w.id: walkins.effective_status(w, _now()) for w in walkins.list_today(_estate("alpha"), _now()).items}
+        assert listed == {old: WalkInStatus.EXPIRED, fresh: WalkInStatus.PENDING}
+        assert walkins.expire_due(_now()) == 1
     assert _get(app, old).status == WalkInStatus.EXPIRED
     assert _get(app, fresh).status == WalkInStatus.PENDING
     with app.app_context():
-        listed = {w.id: w.status for w in walkins.list_today(_estate("alpha"), _now()).items}
-        assert listed == {old: WalkInStatus.EXPIRED, fresh: WalkInStatus.PENDING}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
                                  .where(AuditLog.action == "walk_in.expired")) == 1
 

@@ -13,20 +13,19 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.accounts.members import require_admin
-from portal.errors import DomainError
+from portal.errors import Conflict, Forbidden, NotFound
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, utcnow
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,99}$")
 
 
-class DeviceMismatch(DomainError):
+class DeviceMismatch(Forbidden):
     code = "DEVICE_MISMATCH"
     http_status = 403
 
@@ -34,7 +33,7 @@ class DeviceMismatch(DomainError):
         super().__init__(_l("This guard account is assigned to a different device. Ask an admin to reset it."))
 
 
-class DeviceInUse(DomainError):
+class DeviceInUse(Conflict):
     code = "DEVICE_IN_USE"
     http_status = 409
 
@@ -96,7 +95,7 @@ def guard_membership(estate: Estate, user_id: int) -> Membership:
         )
     )
     if membership is None:
-        abort(404)
+        raise NotFound()
     return membership
 
 

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from portal import audit
 from portal.accounts.devices import check_device, clean_device_id
 from portal.accounts.signin import check_password, find_user_by_login
-from portal.errors import DomainError
+from portal.errors import DomainError, Forbidden
 from portal.extensions import db
 from portal.models import (
     Estate,
@@ -50,17 +50,12 @@ class AuthenticationRequired(DomainError):
     http_status = 401
 
 
-class InvalidToken(DomainError):
+class InvalidToken(AuthenticationRequired):
     code = "INVALID_TOKEN"
     http_status = 401
 
     def __init__(self, message=None):
         super().__init__(message or _l("The access token is invalid, expired or revoked. Sign in again."))
-
-
-class Forbidden(DomainError):
-    code = "FORBIDDEN"
-    http_status = 403
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit
 from portal.accounts.sessions import end_sessions
 from portal.accounts.users import _role_sorted, _status_filter, user_search
-from portal.errors import DomainError, Forbidden, InvalidValue
+from portal.errors import DomainError, Forbidden, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, UserStatus
 
@@ -95,7 +94,7 @@ def get_member(estate: Estate, user_id: int) -> MemberRow:
     user = db.session.get(User, user_id)
     rows = _member_rows(estate, [user]) if user is not None else []
     if not rows or not rows[0].memberships:
-        abort(404)
+        raise NotFound()
     return rows[0]
 
 
@@ -122,7 +121,7 @@ def _target(actor: User, estate: Estate | None, user_id: int) -> MemberRow:
         return get_member(estate, user_id)
     user = db.session.get(User, user_id)
     if user is None:
-        abort(404)
+        raise NotFound()
     memberships = db.session.scalars(sa.select(Membership).where(Membership.user_id == user_id)).all()
     return MemberRow(user, _role_sorted(memberships), 0)
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import User, UserSession, utcnow
 
@@ -133,7 +134,7 @@ def revoke_session(user: User, session_id: int, current_key: str | None) -> bool
         sa.select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     )
     if row is None:
-        abort(404)
+        raise NotFound()
     is_current = current_key is not None and row.key_hash == key_hash(current_key)
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from portal import audit
+from portal import audit, links
 from portal.accounts.sessions import end_sessions
 from portal.errors import DomainError
 from portal.extensions import db
@@ -203,8 +203,8 @@ def verify_code(raw_phone: str, code: str) -> User:
 # --- password reset -------------------------------------------------------------
 
 
-def request_password_reset(email: str, link_for) -> None:
-    """Email a single-use link valid one hour. `link_for(token)` builds the URL.
+def request_password_reset(email: str) -> None:
+    """Email a single-use link valid one hour (portal.links.password_reset).
     Unknown addresses get no mail, and the caller shows the same answer."""
     user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
     if user is None or user.status != UserStatus.ACTIVE:
@@ -223,7 +223,7 @@ def request_password_reset(email: str, link_for) -> None:
                 "Hello %(name)s,\n\nTo choose a new Gatehouse password, open this link within one hour:\n%(link)s\n\n"
                 "If you did not ask for this, ignore this message.",
                 name=user.display_name,
-                link=link_for(token),
+                link=links.password_reset(token),
             )
         )
     messaging.send_email(user.email, subject, body)

@@ -31,7 +31,7 @@ def user_search(stmt, q: str):
     ]
     digits = phone_digits(q)
     if digits:
-        conditions.append(User.phone.like(f"%{digits}%"))
+        conditions.append(User.phone.like(like_pattern(digits), escape="\\"))
     return stmt.where(sa.or_(*conditions))
 
 

@@ -1,14 +1,22 @@
-"""The audit trail: every state change adds one AuditLog row in the same transaction."""
+"""The audit trail: every state change adds one AuditLog row in the same transaction.
+
+Each row notes the client's address. Services do not read the request: the web layer
+says who is calling with `client_address.set(...)` at the start of each request (and
+clears it at the end, portal/web/request_meta.py); outside a request it is None.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 
 from portal.extensions import db
 from portal.models import AuditLog
+
+# The address of the client whose request is being served, if any.
+client_address: ContextVar[str | None] = ContextVar("audit_client_address", default=None)
 
 
 def _fields(action: str, target: Any, actor_id: int | None, estate_id: int | None, before: dict | None,
@@ -21,7 +29,7 @@ def _fields(action: str, target: Any, actor_id: int | None, estate_id: int | Non
         "estate_id": estate_id if estate_id is not None else getattr(target, "estate_id", None),
         "before": before,
         "after": after,
-        "ip_address": request.remote_addr if has_request_context() else None,
+        "ip_address": client_address.get(),
     }
 
 

@@ -4,20 +4,19 @@ estate together with its first admin, suspending and reactivating an estate."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from babel import Locale
 from babel.numbers import is_currency
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.errors import DomainError, FieldErrors, Forbidden, InvalidValue
+from portal.errors import DomainError, FieldErrors, Forbidden, InvalidValue, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import (
@@ -109,7 +108,7 @@ def _counts(estate_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
 def get_estate(estate_id: int) -> Estate:
     estate = db.session.get(Estate, estate_id)
     if estate is None:
-        abort(404)
+        raise NotFound()
     return estate
 
 
@@ -196,7 +195,7 @@ def _estate_snapshot(estate: Estate) -> dict:
 _ADMIN_FIELDS = {"full_name": "admin_name", "email": "admin_email", "phone": "admin_phone"}
 
 
-def create_estate(actor: User, data: EstateData, link_for: Callable[[str], str]) -> CreatedEstate:
+def create_estate(actor: User, data: EstateData) -> CreatedEstate:
     """A new ACTIVE estate and the invitation of its first admin, in one transaction.
     The admin (a new account, or an existing one with that email or phone) gets the
     onboarding invitation link (single use, 7 days) to set their password or confirm
@@ -221,7 +220,7 @@ def create_estate(actor: User, data: EstateData, link_for: Callable[[str], str])
                         phone=data.admin_phone or "")
     try:
         # Commits the estate, its audit row and the invitation together.
-        invitation = create_invitation(actor, EstateAccess(estate, (), as_enterprise_admin=True), invite, link_for)
+        invitation = create_invitation(actor, EstateAccess(estate, (), as_enterprise_admin=True, user=actor), invite)
     except FieldErrors as exc:
         db.session.rollback()
         field, message = next(iter(exc.errors.items()))

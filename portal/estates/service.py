@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.models import AuditLog, Estate, Membership, Resident, Role, Unit, User
+from portal.text import like_pattern
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,12 @@ def search_residents(estate: Estate, query: str, page: int = 1, per_page: int = 
     )
     query = query.strip()
     if query:
-        like = f"%{query.lower()}%"
+        like = like_pattern(query)
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(Resident.full_name).like(like),
-                sa.func.lower(Unit.number).like(like),
-                Resident.phone.like(f"%{query.replace(' ', '')}%"),
+                sa.func.lower(Resident.full_name).like(like, escape="\\"),
+                sa.func.lower(Unit.number).like(like, escape="\\"),
+                Resident.phone.like(like_pattern(query.replace(" ", "")), escape="\\"),
             )
         )
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)

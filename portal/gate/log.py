@@ -44,9 +44,9 @@ from portal.models import (
     VisitStatus,
 )
 from portal.phones import phone_digits
-from portal.text import like_pattern
+from portal.text import like_pattern, plate_pattern
 from portal.visits.rules import Refusal
-from portal.visits.service import normalise_plate, pass_state
+from portal.visits.service import pass_state
 
 EXPORT_BATCH = 500
 UTC = ZoneInfo("UTC")
@@ -158,18 +158,18 @@ def _visit_scope(estate: Estate, filters: VisitLogFilters, tz: ZoneInfo, now: da
         digits = phone_digits(host)
         match = [sa.func.lower(User.full_name).like(like, escape="\\"), sa.func.lower(User.email).like(like, escape="\\")]
         if digits:
-            match.append(User.phone.like(f"%{digits}%"))
+            match.append(User.phone.like(like_pattern(digits), escape="\\"))
         stmt = stmt.where(Visit.host_user_id.in_(sa.select(User.id).where(sa.or_(*match))))
     q = filters.q.strip()
     if q:
         like = like_pattern(q)
         digits = phone_digits(q)
         guest = [sa.func.lower(VisitGuest.full_name).like(like, escape="\\")]
-        plate = normalise_plate(q)
+        plate = plate_pattern(q)
         if plate:
-            guest.append(VisitGuest.plate.like(like_pattern(plate).upper(), escape="\\"))
+            guest.append(VisitGuest.plate.like(plate, escape="\\"))
         if digits:
-            guest.append(VisitGuest.phone.like(f"%{digits}%"))
+            guest.append(VisitGuest.phone.like(like_pattern(digits), escape="\\"))
         guests = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
         code = re.sub(r"[\s\-_.]", "", q).upper()
         stmt = stmt.where(sa.or_(Visit.id.in_(guests), Visit.visitor_code == code))

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -23,8 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit, notifications
+from portal import audit, links, notifications
 from portal.accounts.profile import wants_notification
+from portal.errors import Forbidden, NotFound
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import (
@@ -41,6 +42,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import phone_digits
+from portal.text import like_pattern, plate_pattern
 from portal.visits.bans import active_ban
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal, entry_refusal, exit_refusal
 
@@ -131,7 +133,7 @@ def get_visit(estate: Estate, visit_id: int) -> Visit:
     """A visit of this estate with its visitors, unit and host, or 404."""
     visit = find_visit(estate, visit_id)
     if visit is None:
-        abort(404)
+        raise NotFound()
     return visit
 
 
@@ -318,7 +320,7 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     messaging.send_many(messages)
     notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS went above
                         {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
-                         "estate": estate.name}, f"/e/{estate.slug}/home/visits/{visit.id}", now)
+                         "estate": estate.name}, links.visit_for_resident(estate, visit.id), now)
 
 
 def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
@@ -381,12 +383,13 @@ def search_passes(estate: Estate, query: str, now: datetime, page: int = 1, per_
     )
     query = query.strip()
     if query:
-        like = f"%{query.lower()}%"
         digits = phone_digits(query)
-        plate = re.sub(r"[\s\-]", "", query).upper()
-        guest = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{plate}%")]
+        plate = plate_pattern(query)
+        guest = [sa.func.lower(VisitGuest.full_name).like(like_pattern(query), escape="\\")]
+        if plate:
+            guest.append(VisitGuest.plate.like(plate, escape="\\"))
         if digits:
-            guest.append(VisitGuest.phone.like(f"%{digits}%"))
+            guest.append(VisitGuest.phone.like(like_pattern(digits), escape="\\"))
         matches = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest))
         units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == query.lower())
         stmt = stmt.where(sa.or_(Visit.id.in_(matches), Visit.unit_id.in_(units)))
@@ -454,13 +457,13 @@ def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page
                                 Visit.valid_until > now)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
         code = normalise_code(q)
-        guest = sa.select(VisitGuest.visit_id).where(
-            VisitGuest.estate_id == estate.id,
-            sa.or_(sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.phone.like(f"%{q.replace(' ', '')}%"),
-                   VisitGuest.plate.like(f"%{code}%")),
-        )
+        match = [sa.func.lower(VisitGuest.full_name).like(like_pattern(q), escape="\\"),
+                 VisitGuest.phone.like(like_pattern(q.replace(" ", "")), escape="\\")]
+        plate = plate_pattern(q)
+        if plate:
+            match.append(VisitGuest.plate.like(plate, escape="\\"))
+        guest = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*match))
         units = sa.select(Unit.id).where(Unit.estate_id == estate.id, sa.func.lower(Unit.number) == q.lower())
         stmt = stmt.where(sa.or_(Visit.visitor_code == code, Visit.id.in_(guest), Visit.unit_id.in_(units)))
     stmt = stmt.order_by(Visit.valid_from, Visit.id)
@@ -470,20 +473,24 @@ def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page
 ALREADY_ENDED = _l("This pass is no longer active.")
 
 
-def revoke_visit(actor: User, estate: Estate, visit_id: int) -> tuple[Visit, bool]:
-    """Revoke an active pass (status REVOKED, effective at the next scan). Returns the
-    visit and whether this call revoked it (False: it was not active any more)."""
+def revoke_visit(access: EstateAccess, visit_id: int) -> tuple[Visit, bool]:
+    """Revoke an active pass (status REVOKED, effective at the next scan): its resident host,
+    guard supervisors and admins may. Returns the visit and whether this call revoked it
+    (False: it was not active any more)."""
+    estate, actor_id = access.estate, access.actor_id
     visit = get_visit(estate, visit_id)
+    if not (access.manages_gate or (visit.host_user_id is not None and visit.host_user_id == actor_id)):
+        raise Forbidden(_l("Only the host of a pass, guard supervisors and admins may revoke it."))
     now = utcnow()
     done = db.session.execute(
         sa.update(Visit)
         .where(Visit.id == visit.id, Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE)
-        .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=actor.id)
+        .values(status=VisitStatus.REVOKED, revoked_at=now, revoked_by_id=actor_id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if done:
         db.session.refresh(visit)
-        audit.record("visit.revoked", visit, actor_id=actor.id, before={"status": VisitStatus.ACTIVE.value},
+        audit.record("visit.revoked", visit, actor_id=actor_id, before={"status": VisitStatus.ACTIVE.value},
                      after={"status": VisitStatus.REVOKED.value, "revoked_at": now.isoformat()})
     db.session.commit()
     return visit, bool(done)

@@ -4,8 +4,9 @@ or decline. An approval makes a SINGLE_USE pass (through the visits service, so 
 and codes apply) that the guard then records at the gate like any other pass.
 
 The first answer wins: it is decided by one conditional UPDATE (status = PENDING).
-A PENDING walk-in older than WALK_IN_TTL counts as EXPIRED; it is written so when
-it is next read or listed."""
+A PENDING walk-in older than WALK_IN_TTL counts as EXPIRED when read (`effective_status`)
+and can no longer be answered or withdrawn; it is written EXPIRED (audited) only by
+`expire_due`, the `expire-walkins` job. Pages never write."""
 
 from __future__ import annotations
 
@@ -14,13 +15,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
-from portal import audit, notifications
-from portal.errors import DomainError, InvalidValue
+from portal import audit, links, notifications
+from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     Estate,
@@ -49,14 +49,14 @@ RECENT = timedelta(minutes=15)  # how long a decided walk-in stays on the reside
 REQUIRED = _l("This field is required.")
 
 
-class WalkInBanned(DomainError):
+class WalkInBanned(Conflict):
     """The visitor's phone has an active estate-wide ban."""
 
     code = "VISITOR_BANNED"
     http_status = 409
 
 
-class AlreadyAnswered(DomainError):
+class AlreadyAnswered(Conflict):
     """Someone answered (or the guard withdrew, or it expired) first."""
 
     code = "CONFLICT"
@@ -93,20 +93,28 @@ def _snapshot(walk_in: WalkIn) -> dict:
     }
 
 
-def expire_due(estate: Estate, now: datetime, walk_in_ids: list[int] | None = None) -> int:
-    """Mark this estate's PENDING walk-ins older than WALK_IN_TTL as EXPIRED (each
-    audited). One query when none is due. Commits when it changed something."""
-    stmt = sa.select(WalkIn).where(WalkIn.estate_id == estate.id, WalkIn.status == WalkInStatus.PENDING,
-                                      WalkIn.created_at <= now - WALK_IN_TTL)
-    if walk_in_ids is not None:
-        stmt = stmt.where(WalkIn.id.in_(walk_in_ids))
+def _due(now: datetime):
+    return sa.and_(WalkIn.status == WalkInStatus.PENDING, WalkIn.created_at <= now - WALK_IN_TTL)
+
+
+def _live(now: datetime):
+    """Still PENDING and within WALK_IN_TTL: can be answered or withdrawn."""
+    return sa.and_(WalkIn.status == WalkInStatus.PENDING, WalkIn.created_at > now - WALK_IN_TTL)
+
+
+def expire_due(now: datetime, estate: Estate | None = None) -> int:
+    """Mark the PENDING walk-ins older than WALK_IN_TTL (of every estate, or of one) as
+    EXPIRED, each audited. Run by the `expire-walkins` job, never by a page. One query
+    when none is due; commits when it changed something."""
+    stmt = sa.select(WalkIn).where(_due(now))
+    if estate is not None:
+        stmt = stmt.where(WalkIn.estate_id == estate.id)
     due = list(db.session.scalars(stmt))
     if not due:
         return 0
     expired = set(db.session.scalars(
         sa.update(WalkIn)
-        .where(WalkIn.id.in_([w.id for w in due]), WalkIn.estate_id == estate.id,
-               WalkIn.status == WalkInStatus.PENDING)
+        .where(WalkIn.id.in_([w.id for w in due]), WalkIn.status == WalkInStatus.PENDING)
         .values(status=WalkInStatus.EXPIRED, decided_at=now)
         .returning(WalkIn.id)
         .execution_options(synchronize_session=False)
@@ -120,11 +128,10 @@ def expire_due(estate: Estate, now: datetime, walk_in_ids: list[int] | None = No
 
 
 def get_walk_in(estate: Estate, walk_in_id: int, now: datetime) -> WalkIn:
-    """A walk-in of this estate (expired first if due), or 404."""
-    expire_due(estate, now, [walk_in_id])
+    """A walk-in of this estate, or 404."""
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 
@@ -137,7 +144,6 @@ def _today_bounds(estate: Estate, now: datetime) -> tuple[datetime, datetime]:
 def list_today(estate: Estate, now: datetime, page: int = 1, per_page: int = 20) -> Pagination:
     """Today's walk-ins at the estate's gates (estate time), newest first, with unit,
     guard, who answered and the pass (a constant number of queries)."""
-    expire_due(estate, now)
     start, end = _today_bounds(estate, now)
     stmt = (_query().where(WalkIn.estate_id == estate.id, WalkIn.created_at >= start, WalkIn.created_at < end)
             .order_by(WalkIn.created_at.desc(), WalkIn.id.desc()))
@@ -151,25 +157,23 @@ def _unit_ids(user: User, estate: Estate):
 
 def for_resident(user: User, estate: Estate, now: datetime) -> list[WalkIn]:
     """The walk-ins of the user's units to show on their home: every PENDING one, and
-    those answered in the last few minutes (so the outcome stays in view). Oldest
-    pending first. A constant number of queries."""
-    expire_due(estate, now)
+    those answered (or expired, written so or not yet) in the last few minutes, so the
+    outcome stays in view. Oldest pending first. A constant number of queries."""
     stmt = (_query().where(WalkIn.estate_id == estate.id, WalkIn.unit_id.in_(_unit_ids(user, estate)),
-                           sa.or_(WalkIn.status == WalkInStatus.PENDING,
-                                  sa.and_(WalkIn.decided_at.is_not(None), WalkIn.decided_at > now - RECENT)))
-            .order_by(sa.case((WalkIn.status == WalkInStatus.PENDING, 0), else_=1), WalkIn.created_at.desc(),
-                      WalkIn.id.desc())
+                           sa.or_(_live(now),
+                                  sa.and_(WalkIn.decided_at.is_not(None), WalkIn.decided_at > now - RECENT),
+                                  sa.and_(_due(now), WalkIn.created_at > now - WALK_IN_TTL - RECENT)))
+            .order_by(sa.case((_live(now), 0), else_=1), WalkIn.created_at.desc(), WalkIn.id.desc())
             .limit(20))
     return list(db.session.scalars(stmt).unique())
 
 
 def get_for_resident(user: User, estate: Estate, walk_in_id: int, now: datetime) -> WalkIn:
     """A walk-in of one of the user's current units in this estate, or 404."""
-    expire_due(estate, now, [walk_in_id])
     walk_in = db.session.scalar(_query().where(WalkIn.id == walk_in_id, WalkIn.estate_id == estate.id,
                                                WalkIn.unit_id.in_(_unit_ids(user, estate))))
     if walk_in is None:
-        abort(404)
+        raise NotFound()
     return walk_in
 
 
@@ -216,10 +220,6 @@ def _clean(estate: Estate, data: WalkInData) -> WalkInData:
     return WalkInData(name, unit_number, phone, plate, purpose, data.people_count, gate)
 
 
-def _link(estate: Estate, walk_in_id: int) -> str:
-    return f"/e/{estate.slug}/home/walk-ins/{walk_in_id}"  # resident.walkin_detail
-
-
 def create_walk_in(guard: User, estate: Estate, data: WalkInData, now: datetime) -> WalkIn:
     """Ask the unit's residents whether to let a visitor in. Refused, with nothing
     written: bad input or an unknown unit (InvalidValue), a phone with an estate-wide
@@ -249,22 +249,25 @@ def create_walk_in(guard: User, estate: Estate, data: WalkInData, now: datetime)
     params = {"walk_in_id": walk_in.id, "visitor": walk_in.visitor_name, "unit": unit.number,
               "gate": walk_in.gate, "people": walk_in.people_count, "estate": estate.name}
     for person in people:
-        notifications.notify(person, estate, "walk_in_request", params, _link(estate, walk_in.id), now)
+        notifications.notify(person, estate, "walk_in_request", params,
+                             links.walk_in_for_resident(estate, walk_in.id), now)
     db.session.commit()
     return walk_in
 
 
 def cancel(guard: User, estate: Estate, walk_in_id: int, now: datetime) -> WalkIn:
-    """The guard withdraws a PENDING walk-in (the visitor left)."""
+    """The guard withdraws a PENDING walk-in (the visitor left); not one past its time."""
     walk_in = get_walk_in(estate, walk_in_id, now)
     done = db.session.execute(
         sa.update(WalkIn)
-        .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, WalkIn.status == WalkInStatus.PENDING)
+        .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, _live(now))
         .values(status=WalkInStatus.CANCELLED, decided_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not done:
         db.session.rollback()
+        if effective_status(walk_in, now) == WalkInStatus.EXPIRED:
+            raise _answered_error(walk_in)
         raise AlreadyAnswered(_l("This walk-in was already answered."))
     db.session.refresh(walk_in)
     audit.record("walk_in.cancelled", walk_in, actor_id=guard.id, before={"status": WalkInStatus.PENDING.value},
@@ -307,7 +310,7 @@ def _notify_guard(walk_in: WalkIn, estate: Estate, resident: User, now: datetime
     params = {"walk_in_id": walk_in.id, "visitor": walk_in.visitor_name, "unit": walk_in.unit.number,
               "resident": resident.display_name, "approved": walk_in.status == WalkInStatus.APPROVED,
               "estate": estate.name}
-    notifications.notify(walk_in.guard, estate, "walk_in_decided", params, f"/e/{estate.slug}/gate/", now,
+    notifications.notify(walk_in.guard, estate, "walk_in_decided", params, links.gate_home(estate), now,
                          send=False)
 
 
@@ -324,15 +327,13 @@ def decide(resident: User, estate: Estate, walk_in_id: int, approve: bool, reaso
     before = _snapshot(walk_in)
     taken = db.session.execute(
         sa.update(WalkIn)
-        .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, WalkIn.status == WalkInStatus.PENDING,
-               WalkIn.created_at > now - WALK_IN_TTL)
+        .where(WalkIn.id == walk_in.id, WalkIn.estate_id == estate.id, _live(now))
         .values(status=status, decided_by_id=resident.id, decided_at=now,
                 decline_reason="" if approve else reason)
         .execution_options(synchronize_session=False)
     ).rowcount
     if taken != 1:
         db.session.rollback()
-        expire_due(estate, now, [walk_in.id])
         raise _answered_error(walk_in)
     if approve:
         def link(visit: Visit) -> None:
@@ -362,7 +363,7 @@ def decide(resident: User, estate: Estate, walk_in_id: int, approve: bool, reaso
     _notify_guard(walk_in, estate, resident, now)
     db.session.execute(  # the answerer's own bell: answered is read
         sa.update(Notification)
-        .where(Notification.user_id == resident.id, Notification.link == _link(estate, walk_in.id),
+        .where(Notification.user_id == resident.id, Notification.link == links.walk_in_for_resident(estate, walk_in.id),
                Notification.read_at.is_(None))
         .values(read_at=now)
         .execution_options(synchronize_session=False)

@@ -11,14 +11,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from portal import audit
-from portal.errors import DomainError, InvalidValue
+from portal.errors import DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     AccessCard,
@@ -29,11 +28,12 @@ from portal.models import (
     ResidentType,
     Role,
     Unit,
+    User,
     Vehicle,
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone
-from portal.text import strip_bidi_controls
+from portal.text import like_pattern, normalise_plate, strip_bidi_controls
 from portal.units.service import get_unit
 
 TYPE_ORDER = {t: i for i, t in enumerate(ResidentType)}
@@ -99,11 +99,6 @@ def estate_today(estate: Estate) -> date:
     return datetime.now(ZoneInfo(estate.timezone)).date()
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # --- the directory -------------------------------------------------------------------
 
 def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_page: int = 25) -> Pagination:
@@ -122,7 +117,7 @@ def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_
         stmt = stmt.where(Resident.resident_type == ResidentType(filters.resident_type))
     q = filters.q.strip()
     if q:
-        like = _like(q.lower())
+        like = like_pattern(q)
         found = [
             sa.func.lower(Resident.full_name).like(like, escape="\\"),
             sa.func.lower(Unit.number).like(like, escape="\\"),
@@ -130,9 +125,9 @@ def list_residents(estate: Estate, filters: ResidentFilters, page: int = 1, per_
         ]
         digits = re.sub(r"\D", "", q)
         if len(digits) >= 3 and re.fullmatch(r"[\d\s+().-]+", q):
-            found.append(Resident.phone.like(f"%{digits}%"))
+            found.append(Resident.phone.like(like_pattern(digits), escape="\\"))
             if digits.lstrip("0") != digits and len(digits.lstrip("0")) >= 3:
-                found.append(Resident.phone.like(f"%{digits.lstrip('0')}%"))  # national 0803… in +234803…
+                found.append(Resident.phone.like(like_pattern(digits.lstrip("0")), escape="\\"))  # national 0803… in +234803…
             with contextlib.suppress(InvalidPhone):
                 found.append(Resident.phone == normalise_phone(q, estate.country))
         stmt = stmt.where(sa.or_(*found))
@@ -172,7 +167,7 @@ def get_member(estate: Estate, unit_id: int, resident_id: int) -> Resident:
     resident = db.session.scalar(sa.select(Resident).where(
         Resident.id == resident_id, Resident.unit_id == unit_id, Resident.estate_id == estate.id))
     if resident is None:
-        abort(404)
+        raise NotFound()
     return resident
 
 
@@ -235,7 +230,7 @@ def _refuse_if_archived(unit: Unit) -> None:
                              number=unit.number))
 
 
-def add_member(actor_id: int, estate: Estate, unit_id: int, data: MemberData) -> Resident:
+def add_member(actor: User, estate: Estate, unit_id: int, data: MemberData) -> Resident:
     """A new household member (a login is optional: members join without one)."""
     unit = get_unit(estate, unit_id)
     _refuse_if_archived(unit)
@@ -244,12 +239,12 @@ def add_member(actor_id: int, estate: Estate, unit_id: int, data: MemberData) ->
     resident = Resident(estate_id=estate.id, unit_id=unit.id, **values)
     db.session.add(resident)
     db.session.flush()
-    audit.record("resident.added", resident, actor_id=actor_id, after=_snapshot(resident))
+    audit.record("resident.added", resident, actor_id=actor.id, after=_snapshot(resident))
     db.session.commit()
     return resident
 
 
-def update_member(actor_id: int, estate: Estate, unit_id: int, resident_id: int, data: MemberData) -> Resident:
+def update_member(actor: User, estate: Estate, unit_id: int, resident_id: int, data: MemberData) -> Resident:
     resident = get_member(estate, unit_id, resident_id)
     values = _clean(estate, data)
     if resident.move_out_date is None:
@@ -261,7 +256,7 @@ def update_member(actor_id: int, estate: Estate, unit_id: int, resident_id: int,
         setattr(resident, key, value)
     after = _snapshot(resident)
     if after != before:
-        audit.record("resident.updated", resident, actor_id=actor_id, before=before, after=after)
+        audit.record("resident.updated", resident, actor_id=actor.id, before=before, after=after)
     db.session.commit()
     return resident
 
@@ -273,7 +268,7 @@ class MoveOutResult:
     cards_deactivated: int
 
 
-def move_out_member(actor_id: int, estate: Estate, unit_id: int, resident_id: int,
+def move_out_member(actor: User, estate: Estate, unit_id: int, resident_id: int,
                     move_out_date: date) -> MoveOutResult:
     """Ends the residency on `move_out_date`, keeping the row and its history. Their live
     access cards are deactivated, and a login that lives nowhere else in the estate
@@ -303,7 +298,7 @@ def move_out_member(actor_id: int, estate: Estate, unit_id: int, resident_id: in
         AccessCard.estate_id == estate.id, AccessCard.resident_id == resident.id,
         AccessCard.status.in_(LIVE_CARD_STATUSES))).all()
     for card in cards:
-        audit.record("access_card.deactivated", card, actor_id=actor_id,
+        audit.record("access_card.deactivated", card, actor_id=actor.id,
                      before={"status": card.status.value}, after={"status": "DEACTIVATED", "reason": "moved_out"})
         card.status = AccessCardStatus.DEACTIVATED
         card.deactivated_at = now
@@ -318,13 +313,13 @@ def move_out_member(actor_id: int, estate: Estate, unit_id: int, resident_id: in
                 Membership.estate_id == estate.id, Membership.user_id == resident.user_id,
                 Membership.role == Role.RESIDENT))
             if membership is not None:
-                audit.record("membership.removed", membership, actor_id=actor_id,
+                audit.record("membership.removed", membership, actor_id=actor.id,
                              before={"user_id": membership.user_id, "role": membership.role.value},
                              after={"reason": "moved_out", "resident_id": resident.id})
                 db.session.delete(membership)
                 access_removed = True
 
-    audit.record("resident.moved_out", resident, actor_id=actor_id, before=before,
+    audit.record("resident.moved_out", resident, actor_id=actor.id, before=before,
                  after={**_snapshot(resident), "access_removed": access_removed,
                         "cards_deactivated": [c.id for c in cards]})
     db.session.commit()
@@ -333,16 +328,11 @@ def move_out_member(actor_id: int, estate: Estate, unit_id: int, resident_id: in
 
 # --- vehicles ------------------------------------------------------------------------
 
-def normalise_plate(raw: str) -> str:
-    """Upper-case without spaces or hyphens: 'lnd-123 ab' → 'LND123AB'."""
-    return re.sub(r"[\s\-]+", "", strip_bidi_controls(raw)).upper()
-
-
 def _vehicle_snapshot(v: Vehicle) -> dict:
     return {"unit_id": v.unit_id, "plate": v.plate, "make": v.make, "model": v.model, "colour": v.colour}
 
 
-def add_vehicle(actor_id: int, estate: Estate, unit_id: int, data: VehicleData) -> Vehicle:
+def add_vehicle(actor: User, estate: Estate, unit_id: int, data: VehicleData) -> Vehicle:
     unit = get_unit(estate, unit_id)
     _refuse_if_archived(unit)
     plate = normalise_plate(data.plate)
@@ -363,13 +353,13 @@ def add_vehicle(actor_id: int, estate: Estate, unit_id: int, data: VehicleData) 
             for key, value in details.items():
                 setattr(existing, key, value)
             vehicle = existing
-            audit.record("vehicle.added", vehicle, actor_id=actor_id, before=before,
+            audit.record("vehicle.added", vehicle, actor_id=actor.id, before=before,
                          after=_vehicle_snapshot(vehicle))
         else:
             vehicle = Vehicle(estate_id=estate.id, unit_id=unit.id, plate=plate, **details)
             db.session.add(vehicle)
             db.session.flush()
-            audit.record("vehicle.added", vehicle, actor_id=actor_id, after=_vehicle_snapshot(vehicle))
+            audit.record("vehicle.added", vehicle, actor_id=actor.id, after=_vehicle_snapshot(vehicle))
         db.session.commit()
     except IntegrityError as exc:  # the same plate added by two admins at once
         db.session.rollback()
@@ -377,17 +367,17 @@ def add_vehicle(actor_id: int, estate: Estate, unit_id: int, data: VehicleData) 
     return vehicle
 
 
-def remove_vehicle(actor_id: int, estate: Estate, unit_id: int, vehicle_id: int) -> Vehicle:
+def remove_vehicle(actor: User, estate: Estate, unit_id: int, vehicle_id: int) -> Vehicle:
     vehicle = db.session.scalar(sa.select(Vehicle).where(
         Vehicle.id == vehicle_id, Vehicle.unit_id == unit_id, Vehicle.estate_id == estate.id))
     if vehicle is None:
-        abort(404)
+        raise NotFound()
     removed = db.session.execute(
         sa.update(Vehicle).where(Vehicle.id == vehicle.id, Vehicle.removed_at.is_(None))
         .values(removed_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
     if removed:
-        audit.record("vehicle.removed", vehicle, actor_id=actor_id, before=_vehicle_snapshot(vehicle))
+        audit.record("vehicle.removed", vehicle, actor_id=actor.id, before=_vehicle_snapshot(vehicle))
         db.session.commit()
     return vehicle
 
@@ -408,7 +398,7 @@ def _lock_unit(estate: Estate, unit_id: int) -> Unit:
     )
     if unit is None:
         db.session.rollback()
-        abort(404)
+        raise NotFound()
     return unit
 
 
@@ -417,7 +407,7 @@ def live_card_count(unit_id: int) -> int:
         AccessCard.unit_id == unit_id, AccessCard.status.in_(LIVE_CARD_STATUSES)))
 
 
-def request_card(actor_id: int, estate: Estate, unit_id: int, resident_id: int | None = None) -> AccessCard:
+def request_card(actor: User, estate: Estate, unit_id: int, resident_id: int | None = None) -> AccessCard:
     """A new card in REQUESTED; the estate's per-unit limit counts REQUESTED + ISSUED
     cards and holds when two admins ask at once (decided under the unit's lock)."""
     limit = estate.access_card_limit
@@ -439,10 +429,10 @@ def request_card(actor_id: int, estate: Estate, unit_id: int, resident_id: int |
         db.session.rollback()  # release the lock
         raise
     card = AccessCard(estate_id=estate.id, unit_id=unit.id, resident_id=resident_id,
-                      status=AccessCardStatus.REQUESTED, requested_by_id=actor_id)
+                      status=AccessCardStatus.REQUESTED, requested_by_id=actor.id)
     db.session.add(card)
     db.session.flush()
-    audit.record("access_card.requested", card, actor_id=actor_id,
+    audit.record("access_card.requested", card, actor_id=actor.id,
                  after={"unit_id": unit.id, "resident_id": resident_id, "status": "REQUESTED"})
     db.session.commit()
     return card
@@ -452,11 +442,11 @@ def get_card(estate: Estate, unit_id: int, card_id: int) -> AccessCard:
     card = db.session.scalar(sa.select(AccessCard).where(
         AccessCard.id == card_id, AccessCard.unit_id == unit_id, AccessCard.estate_id == estate.id))
     if card is None:
-        abort(404)
+        raise NotFound()
     return card
 
 
-def issue_card(actor_id: int, estate: Estate, unit_id: int, card_id: int, card_number: str) -> AccessCard:
+def issue_card(actor: User, estate: Estate, unit_id: int, card_id: int, card_number: str) -> AccessCard:
     card = get_card(estate, unit_id, card_id)
     number = re.sub(r"\s+", "", card_number or "").upper()
     if not number:
@@ -475,7 +465,7 @@ def issue_card(actor_id: int, estate: Estate, unit_id: int, card_id: int, card_n
             .execution_options(synchronize_session=False)
         ).rowcount
         if issued:
-            audit.record("access_card.issued", card, actor_id=actor_id,
+            audit.record("access_card.issued", card, actor_id=actor.id,
                          before={"status": "REQUESTED"}, after={"status": "ISSUED", "card_number": number})
             db.session.commit()
     except IntegrityError as exc:  # the same number issued twice at once
@@ -488,7 +478,7 @@ def issue_card(actor_id: int, estate: Estate, unit_id: int, card_id: int, card_n
     return card
 
 
-def deactivate_card(actor_id: int, estate: Estate, unit_id: int, card_id: int) -> AccessCard:
+def deactivate_card(actor: User, estate: Estate, unit_id: int, card_id: int) -> AccessCard:
     card = get_card(estate, unit_id, card_id)
     before = card.status.value
     done = db.session.execute(
@@ -498,7 +488,7 @@ def deactivate_card(actor_id: int, estate: Estate, unit_id: int, card_id: int) -
         .execution_options(synchronize_session=False)
     ).rowcount
     if done:
-        audit.record("access_card.deactivated", card, actor_id=actor_id,
+        audit.record("access_card.deactivated", card, actor_id=actor.id,
                      before={"status": before}, after={"status": "DEACTIVATED"})
         db.session.commit()
         db.session.refresh(card)

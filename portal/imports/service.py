@@ -4,11 +4,11 @@ Upload → `preview_import()` parses and validates every row (nothing is written
 the admin confirms → `confirm_import()` inserts all rows in one transaction, or none.
 
 A file with any bad row gets no token and cannot be imported. A good file's parsed,
-validated rows are kept server-side as JSON in a temp file named by a random token
-(`<instance>/imports/<token>.json`, or the IMPORT_DIR setting); the confirm form only
-carries the token, the file is bound to the estate and the admin who uploaded it,
-expires after an hour and is deleted once imported. Several app servers must share
-that folder (or the admin uploads again: the confirm step re-checks the database).
+validated rows are kept in the database (`ImportPreview`, named by a random token), so
+any app server can confirm it; the confirm form only carries the token. A preview is
+bound to the estate (another estate's token is a 404) and the admin who uploaded it,
+expires after an hour (deleted when next used, or by `flask purge-import-previews`)
+and is deleted once imported. The confirm step re-checks the database.
 """
 
 from __future__ import annotations
@@ -16,27 +16,31 @@ from __future__ import annotations
 import csv
 import enum
 import io
-import json
-import os
 import re
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import email_validator
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.extensions import db
-from portal.models import Estate, Resident, ResidentType, Unit, UnitType, utcnow
+from portal.models import (
+    Estate,
+    ImportPreview,
+    Resident,
+    ResidentType,
+    Unit,
+    UnitType,
+    User,
+    utcnow,
+)
 from portal.phones import InvalidPhone, normalise_phone
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -354,70 +358,52 @@ def _check_rows(preview: Preview, estate: Estate, records: list[tuple[int, list[
 
 # --- keeping a checked file until it is confirmed ------------------------------------
 
-def _store_dir() -> Path:
-    folder = Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _path(token: str) -> Path | None:
-    return _store_dir() / f"{token}.json" if token and _TOKEN.fullmatch(token) else None
-
-
-def _sweep(folder: Path) -> None:
-    """Forget previews nobody confirmed within the hour."""
-    limit = time.time() - TOKEN_TTL_SECONDS
-    for old in folder.glob("*.json"):
-        try:
-            if old.stat().st_mtime < limit:
-                old.unlink()
-        except OSError:
-            pass
+def purge_expired() -> int:
+    """Delete the previews nobody confirmed in time; the number deleted."""
+    deleted = db.session.execute(sa.delete(ImportPreview).where(ImportPreview.expires_at <= utcnow())).rowcount
+    db.session.commit()
+    return deleted
 
 
 def _keep(preview: Preview, actor_id: int, estate: Estate) -> str:
-    folder = _store_dir()
-    _sweep(folder)
+    db.session.execute(sa.delete(ImportPreview).where(ImportPreview.expires_at <= utcnow()))
     token = secrets.token_urlsafe(24)
-    payload = {
-        "kind": preview.kind.value, "estate_id": estate.id, "actor_id": actor_id, "created": time.time(),
-        "filename": preview.filename, "rows": [row.values for row in preview.rows],
-    }
-    temp = folder / f".{token}.tmp"
-    temp.write_text(json.dumps(payload), encoding="utf-8")
-    os.replace(temp, folder / f"{token}.json")
+    now = utcnow()
+    db.session.add(ImportPreview(
+        token=token, estate_id=estate.id, created_by_id=actor_id, kind=preview.kind.value,
+        filename=preview.filename[:255], row_count=len(preview.rows), rows=[row.values for row in preview.rows],
+        created_at=now, expires_at=now + timedelta(seconds=TOKEN_TTL_SECONDS),
+    ))
+    db.session.commit()
     return token
 
 
-def discard(token: str) -> None:
-    path = _path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-def _load(token: str, kind: ImportKind, actor_id: int, estate: Estate) -> dict:
-    path = _path(token)
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8")) if path else None
-    except (OSError, ValueError):
-        payload = None
-    if (not payload or payload.get("kind") != kind.value or payload.get("estate_id") != estate.id
-            or payload.get("actor_id") != actor_id or time.time() - payload.get("created", 0) > TOKEN_TTL_SECONDS):
+def _load(token: str, kind: ImportKind, actor_id: int, estate: Estate) -> ImportPreview:
+    """The preview to confirm. Another estate's is a 404; an unknown, used, expired (then
+    deleted), other admin's or other kind's preview is refused as expired."""
+    found = db.session.get(ImportPreview, token) if token and _TOKEN.fullmatch(token) else None
+    if found is not None and found.estate_id != estate.id:
+        raise NotFound()
+    if found is not None and found.expires_at <= utcnow():
+        db.session.delete(found)
+        db.session.commit()
+        found = None
+    if found is None or found.kind != kind.value or found.created_by_id != actor_id:
         raise DomainError(EXPIRED, code="EXPIRED")
-    return payload
+    return found
 
 
 # --- the two steps -------------------------------------------------------------------
 
-def preview_import(actor_id: int, estate: Estate, kind: ImportKind, filename: str, content: bytes) -> Preview:
-    """Every row checked; a token to confirm with only when every row is good. Writes nothing
-    to the database."""
+def preview_import(actor: User, estate: Estate, kind: ImportKind, filename: str, content: bytes) -> Preview:
+    """Every row checked; a token to confirm with only when every row is good. Writes only the
+    preview itself (an import_preview row), none of the units or residents."""
     preview = Preview(kind, filename or "", COLUMNS[kind])
     records = _read(preview, content)
     if records is not None:
         _check_rows(preview, estate, records)
     if preview.ok:
-        preview.token = _keep(preview, actor_id, estate)
+        preview.token = _keep(preview, actor.id, estate)
     return preview
 
 
@@ -460,17 +446,22 @@ def _resident_rows(estate: Estate, rows: list[dict]) -> list[dict]:
     } for r in rows]
 
 
-def confirm_import(actor_id: int, estate: Estate, kind: ImportKind, token: str) -> ImportResult:
+def confirm_import(actor: User, estate: Estate, kind: ImportKind, token: str) -> ImportResult:
     """Inserts every row of a previewed good file in one transaction (bulk insert), with
     one audit record for the whole import; or nothing."""
-    payload = _load(token, kind, actor_id, estate)
-    rows = payload["rows"]
+    kept = _load(token, kind, actor.id, estate)
+    rows, filename = kept.rows, kept.filename
     model = Unit if kind == ImportKind.UNITS else Resident
     try:
         values = _unit_rows(estate, rows) if kind == ImportKind.UNITS else _resident_rows(estate, rows)
         db.session.execute(sa.insert(model), values)
-        audit.record(f"{kind.value}.imported", estate, actor_id=actor_id, estate_id=estate.id,
-                     after={"count": len(values), "filename": payload.get("filename", "")})
+        audit.record(f"{kind.value}.imported", estate, actor_id=actor.id, estate_id=estate.id,
+                     after={"count": len(values), "filename": filename})
+        # Used once: a second confirm of the same preview (another tab, another server) finds
+        # nothing to delete and imports nothing.
+        used = db.session.execute(sa.delete(ImportPreview).where(ImportPreview.token == token)).rowcount
+        if used != 1:
+            raise DomainError(EXPIRED, code="EXPIRED")
         db.session.commit()
     except IntegrityError as exc:  # a unit number taken by someone else in the meantime
         db.session.rollback()
@@ -479,5 +470,4 @@ def confirm_import(actor_id: int, estate: Estate, kind: ImportKind, token: str) 
     except DomainError:
         db.session.rollback()
         raise
-    discard(token)
     return ImportResult(kind, len(values))

@@ -9,14 +9,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.errors import InvalidValue
+from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import Estate, Incident, IncidentType, User
 
@@ -120,7 +119,7 @@ def get_photo(estate: Estate, incident_id: int, thumb: bool = False) -> tuple[by
         .where(Incident.id == incident_id, Incident.estate_id == estate.id)
     ).first()
     if row is None or not row.photo or row.photo_type not in PHOTO_TYPES.values():
-        abort(404)
+        raise NotFound()
     if not thumb:
         return row.photo, row.photo_type
     with Image.open(io.BytesIO(row.photo)) as original:

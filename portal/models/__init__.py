@@ -13,6 +13,7 @@ from portal.models.gate_extras import (
     WalkInStatus,
 )
 from portal.models.household import AccessCard, AccessCardStatus, Vehicle
+from portal.models.imports import ImportPreview
 from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
 from portal.models.people import Resident, ResidentType, Unit, UnitType
 from portal.models.user import Membership, PlatformRole, Role, User, UserStatus
@@ -30,6 +31,7 @@ from portal.models.visits import (
 )
 
 __all__ = [
+    "ImportPreview",
     "Incident",
     "IncidentType",
     "KioskToken",

@@ -27,4 +27,5 @@ class AuditLog(Base):
     __table_args__ = (
         sa.Index("ix_audit_log_estate_created", "estate_id", "created_at"),
         sa.Index("ix_audit_log_actor_created", "actor_user_id", "created_at"),
+        sa.Index("ix_audit_log_estate_action_created", "estate_id", "action", "created_at"),  # action filter
     )

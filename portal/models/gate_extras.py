@@ -54,6 +54,7 @@ class WalkIn(TimestampMixin, Base):
     __table_args__ = (
         sa.Index("ix_walk_in_estate_status_created", "estate_id", "status", "created_at"),
         sa.Index("ix_walk_in_unit_status", "unit_id", "status"),
+        sa.Index("ix_walk_in_estate_created", "estate_id", "created_at"),  # the day's walk-ins, any status
     )
 
 

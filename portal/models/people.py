@@ -48,7 +48,8 @@ class Unit(TimestampMixin, Base):
     residents: Mapped[list[Resident]] = relationship(back_populates="unit")
 
     __table_args__ = (
-        sa.UniqueConstraint("estate_id", "number"),
+        # Numbers are unique per estate whatever their case (A12 and a12 are one unit).
+        sa.Index("uq_unit_estate_number_lower", "estate_id", sa.func.lower(number), unique=True),
         sa.Index("ix_unit_estate_block", "estate_id", "block"),
         sa.Index("ix_unit_estate_type", "estate_id", "unit_type"),
     )

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.models.base import Base, TimestampMixin, UTCDateTime, str_enum
 from portal.models.estate import Estate
@@ -50,7 +50,19 @@ class User(TimestampMixin, Base):
         back_populates="user", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),)
+    __table_args__ = (
+        sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contact"),
+        # Sign-in and password resets look up lower(email); this also refuses two accounts
+        # whose addresses differ only in case, whatever writes them.
+        sa.Index("uq_user_email_lower", sa.func.lower(email), unique=True),
+    )
+
+    @validates("email")
+    def _lower_email(self, _key, value: str | None) -> str | None:
+        """Emails are stored lower-case (and looked up as lower(email))."""
+        if value is None:
+            return None
+        return value.strip().lower() or None
 
     # flask-login protocol
     @property

@@ -68,6 +68,7 @@ class Visit(TimestampMixin, Base):
         sa.CheckConstraint("max_entries IS NULL OR entries_used <= max_entries", name="entries_within_max"),
         sa.Index("ix_visit_estate_status_until", "estate_id", "status", "valid_until"),
         sa.Index("ix_visit_estate_from", "estate_id", "valid_from"),
+        sa.Index("ix_visit_estate_inside", "estate_id", "people_inside"),  # inside now, the log's INSIDE
     )
 
 
@@ -125,6 +126,7 @@ class GateEvent(Base):
         sa.UniqueConstraint("estate_id", "client_event_id"),
         sa.Index("ix_gate_event_estate_occurred", "estate_id", "occurred_at"),
         sa.Index("ix_gate_event_estate_type_occurred", "estate_id", "event_type", "occurred_at"),
+        sa.Index("ix_gate_event_guard_occurred", "guard_user_id", "occurred_at"),  # the log's guard filter
     )
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from portal import audit
 from portal.accounts.profile import NOTIFICATION_EVENTS, wants_notification
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.models import Estate, Notification, User
@@ -118,7 +119,7 @@ def get_notification(user: User, notification_id: int) -> Notification:
     found = db.session.scalar(sa.select(Notification).where(Notification.id == notification_id,
                                                             Notification.user_id == user.id))
     if found is None:
-        abort(404)
+        raise NotFound()
     return found
 
 

@@ -1,22 +1,28 @@
 """The approval queue: an estate admin approves a join request (the user becomes ACTIVE, with
 a RESIDENT membership and a Resident row) or rejects it with a reason (the user becomes
-DISABLED); undecided requests EXPIRE after 30 days. The applicant is told by email and/or SMS."""
+DISABLED); undecided requests EXPIRE after 30 days. The applicant is told by email and/or SMS.
+
+A PENDING request past its `expires_at` already counts as EXPIRED when read (lists,
+filters, the detail page: `effective_status`) and cannot be decided; it is written
+EXPIRED (audited, the applicant told) only by `expire_due`, the `expire-approvals` job.
+Pages never write."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
-from portal.errors import DomainError, FieldErrors
+from portal import audit, links
+from portal.errors import Conflict, FieldErrors, Forbidden, NotFound
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
 from portal.labels import APPROVAL_STATUS_LABELS
@@ -34,6 +40,7 @@ from portal.models import (
 )
 from portal.onboarding.contact import REASON_MAX, estate_today, message_language_in
 from portal.phones import phone_digits
+from portal.text import like_pattern
 
 # --- the approval queue ----------------------------------------------------------------
 
@@ -67,10 +74,8 @@ def _notify_expired(approval: Approval) -> None:
 
 def expire_due(estate: Estate | None = None) -> int:
     """Undecided requests older than 30 days become EXPIRED, all in one UPDATE; their
-    users are disabled and told. Returns how many expired.
-
-    The pages call this on every view, so when nothing is due it costs one read and
-    takes no write lock (SQLite would hold one until the end of the request)."""
+    users are disabled and told. Returns how many expired. Run by the `expire-approvals`
+    job (never by a page); when nothing is due it costs one read and takes no write lock."""
     now = utcnow()
     due = [Approval.status == ApprovalStatus.PENDING, Approval.expires_at <= now]
     if estate is not None:
@@ -102,6 +107,13 @@ def expire_due(estate: Estate | None = None) -> int:
     return len(approvals)
 
 
+def effective_status(approval: Approval, now: datetime | None = None) -> ApprovalStatus:
+    """The status to show: a PENDING request past its time is EXPIRED."""
+    if approval.status == ApprovalStatus.PENDING and approval.expires_at <= (now or utcnow()):
+        return ApprovalStatus.EXPIRED
+    return approval.status
+
+
 def pending_count(estate: Estate) -> int:
     """Requests waiting for a decision (not yet due to expire): the admin nav's badge."""
     return db.session.scalar(
@@ -121,16 +133,23 @@ def list_approvals(estate: Estate, filters: ApprovalFilters, page: int = 1, per_
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     )
     if filters.status in ApprovalStatus.__members__:
-        stmt = stmt.where(Approval.status == ApprovalStatus(filters.status))
+        now = utcnow()  # filtered by effective status: a PENDING request past its time is EXPIRED
+        due = sa.and_(Approval.status == ApprovalStatus.PENDING, Approval.expires_at <= now)
+        if filters.status == ApprovalStatus.PENDING.value:
+            stmt = stmt.where(Approval.status == ApprovalStatus.PENDING, Approval.expires_at > now)
+        elif filters.status == ApprovalStatus.EXPIRED.value:
+            stmt = stmt.where(sa.or_(Approval.status == ApprovalStatus.EXPIRED, due))
+        else:
+            stmt = stmt.where(Approval.status == ApprovalStatus(filters.status))
     q = filters.q.strip().lower()
     if q:
-        like = f"%{q}%"
+        like = like_pattern(q)
         digits = phone_digits(q)
         stmt = stmt.where(sa.or_(
-            sa.func.lower(User.full_name).like(like),
-            sa.func.lower(User.email).like(like),
-            sa.func.lower(Unit.number).like(like),
-            *([User.phone.like(f"%{digits}%")] if digits else []),
+            sa.func.lower(User.full_name).like(like, escape="\\"),
+            sa.func.lower(User.email).like(like, escape="\\"),
+            sa.func.lower(Unit.number).like(like, escape="\\"),
+            *([User.phone.like(like_pattern(digits), escape="\\")] if digits else []),
         ))
     if filters.status == ApprovalStatus.PENDING.value:
         stmt = stmt.order_by(Approval.created_at, Approval.id)  # oldest first: it expires first
@@ -146,7 +165,7 @@ def get_approval(estate: Estate, approval_id: int) -> Approval:
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     )
     if approval is None:
-        abort(404)
+        raise NotFound()
     return approval
 
 
@@ -178,9 +197,10 @@ def _activate(approval: Approval, estate: Estate) -> Resident:
     return resident
 
 
-def _notify_decision(approval: Approval, estate: Estate, login_link: str) -> None:
+def _notify_decision(approval: Approval, estate: Estate) -> None:
     user = approval.user
     if approval.status == ApprovalStatus.APPROVED:
+        login_link = links.sign_in()
         _notify(
             user, estate,
             _l("Welcome to %(estate)s: your request was approved", estate=estate.name),
@@ -200,11 +220,14 @@ def _notify_decision(approval: Approval, estate: Estate, login_link: str) -> Non
         )
 
 
-def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: bool, reason: str,
-           login_link: str) -> Decision:
-    """Approve or reject requests in one transaction. Each is decided at most once: the
-    database's conditional UPDATE picks the requests still PENDING (and not due to expire);
-    the others are skipped. An id of another estate is a 404, and nothing changes."""
+def decide(access: EstateAccess, approval_ids: Iterable[int], approve: bool, reason: str) -> Decision:
+    """Approve or reject requests of the estate in one transaction; only its admins (and
+    enterprise admins) may. Each is decided at most once: the database's conditional UPDATE
+    picks the requests still PENDING (and not due to expire); the others are skipped. An id
+    of another estate is a 404, and nothing changes."""
+    if not access.administers:
+        raise Forbidden(_l("Only the estate's admins may decide join requests."))
+    estate, actor_id = access.estate, access.actor_id
     reason = " ".join((reason or "").split())
     if not approve and not reason:
         raise FieldErrors({"reason": _l("Give a reason; the applicant will read it.")})
@@ -218,7 +241,7 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
         .options(joinedload(Approval.user), joinedload(Approval.unit))
     ).all()
     if len(approvals) != len(ids):
-        abort(404)
+        raise NotFound()
     now = utcnow()
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     won = set(db.session.scalars(
@@ -245,7 +268,7 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
             after["user_status"] = "DISABLED"
         audit.record(f"approval.{status.value.lower()}", approval, actor_id=actor_id,
                      before={"status": "PENDING"}, after=after)
-        _notify_decision(approval, estate, login_link)
+        _notify_decision(approval, estate)
         result.decided.append(approval)
     if result.skipped:
         # The skipped ones keep whatever another admin (or the clock) made of them.
@@ -255,18 +278,11 @@ def decide(actor_id: int, estate: Estate, approval_ids: Iterable[int], approve: 
     return result
 
 
-def decide_one(actor_id: int, estate: Estate, approval_id: int, approve: bool, reason: str,
-               login_link: str) -> Approval:
+def decide_one(access: EstateAccess, approval_id: int, approve: bool, reason: str) -> Approval:
     """One request; an already decided (or expired) one is refused with a clear message."""
-    result = decide(actor_id, estate, [approval_id], approve, reason, login_link)
+    result = decide(access, [approval_id], approve, reason)
     if result.skipped:
         approval = result.skipped[0]
-        if approval.status == ApprovalStatus.PENDING:  # due: the clock decides it now
-            expire_due(estate)
-            db.session.refresh(approval)
-        raise DomainError(
-            _l("This request has already been decided (%(status)s). Nothing was changed.",
-               status=APPROVAL_STATUS_LABELS[approval.status]),
-            code="CONFLICT",
-        )
+        raise Conflict(_l("This request has already been decided (%(status)s). Nothing was changed.",
+                          status=APPROVAL_STATUS_LABELS[effective_status(approval)]))
     return result.decided[0]

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -19,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit
+from portal import audit, links
 from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     STATUS_REFUSALS,
     check_password,
     hash_password,
 )
-from portal.errors import DomainError, FieldErrors
+from portal.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.integrations import messaging
@@ -53,7 +51,7 @@ from portal.onboarding.contact import (
     message_language_in,
 )
 from portal.phones import phone_digits
-from portal.text import strip_bidi_controls
+from portal.text import like_pattern, strip_bidi_controls
 
 # --- invitations -----------------------------------------------------------------------
 
@@ -138,14 +136,12 @@ def _new_token() -> tuple[str, str]:
     return token, _digest(token)
 
 
-def create_invitation(actor: User, access: EstateAccess, data: InviteData,
-                      link_for: Callable[[str], str]) -> Invitation:
+def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> Invitation:
     """Invite a person (a new account, or an existing one by email/phone) to a role."""
     estate = access.estate
     powers = invite_powers(access)
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
-        raise DomainError(_l("Your role does not allow you to invite this kind of account."),
-                          code="FORBIDDEN", http_status=403)
+        raise Forbidden(_l("Your role does not allow you to invite this kind of account."))
     errors: dict = {}
     full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:
@@ -223,7 +219,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData,
             "resident_type": invitation.resident_type.value if invitation.resident_type else None,
             "email": user.email, "phone": user.phone,
         })
-        _send_invitation(invitation, actor.display_name, link_for(token))
+        _send_invitation(invitation, actor.display_name, links.invitation(token))
         db.session.commit()
     except IntegrityError as exc:  # the same person invited twice at the same moment
         db.session.rollback()
@@ -265,10 +261,11 @@ def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, 
     q = filters.q.strip().lower()
     if q:
         digits = phone_digits(q)
+        like = like_pattern(q)
         stmt = stmt.where(sa.or_(
-            sa.func.lower(User.full_name).like(f"%{q}%"),
-            sa.func.lower(User.email).like(f"%{q}%"),
-            *([User.phone.like(f"%{digits}%")] if digits else []),
+            sa.func.lower(User.full_name).like(like, escape="\\"),
+            sa.func.lower(User.email).like(like, escape="\\"),
+            *([User.phone.like(like_pattern(digits), escape="\\")] if digits else []),
         ))
     stmt = stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
@@ -282,14 +279,14 @@ def get_invitation(estate: Estate, invitation_id: int) -> Invitation:
         .options(joinedload(Invitation.user), joinedload(Invitation.estate))
     )
     if invitation is None:
-        abort(404)
+        raise NotFound()
     return invitation
 
 
 CLOSED = _l("This invitation has already been accepted or revoked. Nothing was changed.")
 
 
-def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for: Callable[[str], str]) -> Invitation:
+def resend_invitation(actor: User, estate: Estate, invitation_id: int) -> Invitation:
     """A new link (the old one stops working), valid 7 days from now."""
     invitation = get_invitation(estate, invitation_id)
     token, token_hash = _new_token()
@@ -302,11 +299,11 @@ def resend_invitation(actor: User, estate: Estate, invitation_id: int, link_for:
     ).rowcount
     if not renewed:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     set_committed_value(invitation, "token_hash", token_hash)
     set_committed_value(invitation, "expires_at", expires_at)
     audit.record("invitation.resent", invitation, actor_id=actor.id, after={"expires_at": expires_at.isoformat()})
-    _send_invitation(invitation, actor.display_name, link_for(token))
+    _send_invitation(invitation, actor.display_name, links.invitation(token))
     db.session.commit()
     return invitation
 
@@ -321,7 +318,7 @@ def revoke_invitation(actor: User, estate: Estate, invitation_id: int) -> Invita
     ).rowcount
     if not revoked:
         db.session.rollback()
-        raise DomainError(CLOSED, code="CONFLICT")
+        raise Conflict(CLOSED)
     audit.record("invitation.revoked", invitation, actor_id=actor.id)
     db.session.commit()
     db.session.refresh(invitation)

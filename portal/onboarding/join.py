@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +15,7 @@ from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     hash_password,
 )
-from portal.errors import DomainError, FieldErrors
+from portal.errors import DomainError, FieldErrors, NotFound
 from portal.extensions import db
 from portal.models import (
     Approval,
@@ -50,7 +49,7 @@ def open_estate(slug: str) -> Estate:
         sa.select(Estate).where(Estate.slug == slug, Estate.status == EstateStatus.ACTIVE)
     )
     if estate is None:
-        abort(404)
+        raise NotFound()
     return estate
 
 
@@ -68,7 +67,7 @@ def _random_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
 
-def ensure_join_code(actor_id: int | None, estate: Estate) -> str:
+def ensure_join_code(actor: User | None, estate: Estate) -> str:
     """The estate's short join code, assigned now if it has none (unique; retried on collision)."""
     if estate.join_code:
         return estate.join_code
@@ -88,8 +87,8 @@ def ensure_join_code(actor_id: int | None, estate: Estate) -> str:
             db.session.rollback()
             db.session.refresh(estate)
             return estate.join_code
-        audit.record("estate.join_code_assigned", estate, actor_id=actor_id, estate_id=estate.id,
-                     after={"join_code": code})
+        audit.record("estate.join_code_assigned", estate, actor_id=actor.id if actor else None,
+                     estate_id=estate.id, after={"join_code": code})
         db.session.commit()
         db.session.refresh(estate)
         return estate.join_code
@@ -174,7 +173,7 @@ def _taken() -> FieldErrors:
 def request_to_join(estate: Estate, data: JoinData) -> Approval:
     """A PENDING user and a PENDING approval (30 days). Nothing is written on refusal."""
     if not estate.is_open:
-        raise DomainError(_l("This estate is not taking sign-ups."), code="NOT_FOUND", http_status=404)
+        raise NotFound(_l("This estate is not taking sign-ups."))
     errors: dict = {}
     full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.errors import DomainError
+from portal.errors import Conflict, DomainError, NotFound
 from portal.extensions import db
-from portal.models import Estate, Resident, Unit, UnitType, utcnow
+from portal.models import Estate, Resident, Unit, UnitType, User, utcnow
+from portal.text import like_pattern
 
 
 class Occupancy(enum.StrEnum):
@@ -78,8 +78,9 @@ def list_units(estate: Estate, filters: UnitFilters, page: int = 1, per_page: in
     if filters.unit_type in UnitType.__members__:
         stmt = stmt.where(Unit.unit_type == UnitType(filters.unit_type))
     if filters.q.strip():
-        like = f"%{filters.q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Unit.number).like(like), sa.func.lower(Unit.notes).like(like)))
+        like = like_pattern(filters.q)
+        stmt = stmt.where(sa.or_(sa.func.lower(Unit.number).like(like, escape="\\"),
+                                 sa.func.lower(Unit.notes).like(like, escape="\\")))
     # Natural-ish order: block, then number by length, then number (A2 before A10).
     stmt = stmt.order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
@@ -103,7 +104,7 @@ def get_unit(estate: Estate, unit_id: int) -> Unit:
     """A unit of this estate, or 404 (never another estate's)."""
     unit = db.session.scalar(sa.select(Unit).where(Unit.id == unit_id, Unit.estate_id == estate.id))
     if unit is None:
-        abort(404)
+        raise NotFound()
     return unit
 
 
@@ -130,37 +131,37 @@ def _save(unit: Unit, number: str) -> None:
         db.session.commit()
     except IntegrityError as exc:  # two admins saving the same number at once
         db.session.rollback()
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT") from exc
+        raise Conflict(DUPLICATE % {"number": number}) from exc
 
 
-def create_unit(actor_id: int, estate: Estate, data: UnitData) -> Unit:
+def create_unit(actor: User, estate: Estate, data: UnitData) -> Unit:
     number = data.number.strip()
     if _number_taken(estate, number):
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT")
+        raise Conflict(DUPLICATE % {"number": number})
     unit = Unit(estate_id=estate.id, **{**data.__dict__, "number": number})
     db.session.add(unit)
     db.session.flush()
-    audit.record("unit.created", unit, actor_id=actor_id, after=_snapshot(unit))
+    audit.record("unit.created", unit, actor_id=actor.id, after=_snapshot(unit))
     _save(unit, number)
     return unit
 
 
-def update_unit(actor_id: int, estate: Estate, unit_id: int, data: UnitData) -> Unit:
+def update_unit(actor: User, estate: Estate, unit_id: int, data: UnitData) -> Unit:
     unit = get_unit(estate, unit_id)
     number = data.number.strip()
     if _number_taken(estate, number, except_id=unit.id):
-        raise DomainError(DUPLICATE % {"number": number}, code="CONFLICT")
+        raise Conflict(DUPLICATE % {"number": number})
     before = _snapshot(unit)
     for key, value in {**data.__dict__, "number": number}.items():
         setattr(unit, key, value)
     after = _snapshot(unit)
     if after != before:
-        audit.record("unit.updated", unit, actor_id=actor_id, before=before, after=after)
+        audit.record("unit.updated", unit, actor_id=actor.id, before=before, after=after)
     _save(unit, number)
     return unit
 
 
-def archive_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
+def archive_unit(actor: User, estate: Estate, unit_id: int) -> Unit:
     unit = get_unit(estate, unit_id)
     if unit.archived_at is not None:
         return unit
@@ -174,16 +175,16 @@ def archive_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
             code="CONFLICT",
         )
     unit.archived_at = utcnow()
-    audit.record("unit.archived", unit, actor_id=actor_id)
+    audit.record("unit.archived", unit, actor_id=actor.id)
     db.session.commit()
     return unit
 
 
-def restore_unit(actor_id: int, estate: Estate, unit_id: int) -> Unit:
+def restore_unit(actor: User, estate: Estate, unit_id: int) -> Unit:
     unit = get_unit(estate, unit_id)
     if unit.archived_at is None:
         return unit
     unit.archived_at = None
-    audit.record("unit.restored", unit, actor_id=actor_id)
+    audit.record("unit.restored", unit, actor_id=actor.id)
     db.session.commit()
     return unit

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 
 from portal import audit
-from portal.errors import InvalidValue
+from portal.errors import Forbidden, InvalidValue, NotFound
+from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import Ban, BanScope, Estate, User, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
+from portal.text import like_pattern
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH")
 BAN_STATES = ("ACTIVE", "LIFTED", "EXPIRED", "ALL")
@@ -97,11 +98,10 @@ def list_bans(estate: Estate, filters: BanFilters, page: int = 1, per_page: int 
         stmt = stmt.where(Ban.lifted_at.is_(None), Ban.expires_at.is_not(None), Ban.expires_at <= now)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
         digits = phone_digits(q)
-        conditions = [sa.func.lower(Ban.reason).like(like)]
+        conditions = [sa.func.lower(Ban.reason).like(like_pattern(q), escape="\\")]
         if digits:
-            conditions.append(Ban.phone.like(f"%{digits}%"))
+            conditions.append(Ban.phone.like(like_pattern(digits), escape="\\"))
         stmt = stmt.where(sa.or_(*conditions))
     stmt = stmt.order_by(Ban.created_at.desc(), Ban.id.desc())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
@@ -118,7 +118,7 @@ def get_ban(estate: Estate, ban_id: int) -> Ban:
         sa.select(Ban).where(Ban.id == ban_id, Ban.estate_id == estate.id, Ban.scope == BanScope.ESTATE)
     )
     if ban is None:
-        abort(404)
+        raise NotFound()
     return ban
 
 
@@ -130,6 +130,11 @@ class BanData:
     expires_at: datetime | None = None  # aware UTC
 
 
+def _check_may_ban(access: EstateAccess) -> None:
+    if not access.manages_gate:
+        raise Forbidden(_l("Only guard supervisors and admins may ban visitors or lift bans."))
+
+
 def _snapshot(ban: Ban) -> dict:
     return {
         "phone": ban.phone, "scope": ban.scope.value, "severity": ban.severity, "reason": ban.reason,
@@ -138,8 +143,11 @@ def _snapshot(ban: Ban) -> dict:
     }
 
 
-def add_estate_ban(actor: User, estate: Estate, data: BanData) -> Ban:
-    """An estate-wide ban on a phone number. Raises InvalidValue (422) for bad input."""
+def add_estate_ban(access: EstateAccess, data: BanData) -> Ban:
+    """An estate-wide ban on a phone number, by a guard supervisor or an admin. Raises
+    InvalidValue (422) for bad input."""
+    _check_may_ban(access)
+    estate, actor_id = access.estate, access.actor_id
     try:
         phone = normalise_phone(data.phone or "", estate.country)
     except InvalidPhone:
@@ -161,17 +169,19 @@ def add_estate_ban(actor: User, estate: Estate, data: BanData) -> Ban:
     if existing is not None:
         raise InvalidValue("phone", _l("This number already has an active estate-wide ban."))
     ban = Ban(estate_id=estate.id, phone=phone, scope=BanScope.ESTATE, severity=data.severity, reason=reason,
-              expires_at=data.expires_at, created_by_id=actor.id)
+              expires_at=data.expires_at, created_by_id=actor_id)
     db.session.add(ban)
     db.session.flush()
-    audit.record("ban.created", ban, actor_id=actor.id, after=_snapshot(ban))
+    audit.record("ban.created", ban, actor_id=actor_id, after=_snapshot(ban))
     db.session.commit()
     return ban
 
 
-def lift_ban(actor: User, estate: Estate, ban_id: int) -> Ban:
-    """Lift an estate-wide ban now (idempotent: a lifted ban stays as it was)."""
-    ban = get_ban(estate, ban_id)
+def lift_ban(access: EstateAccess, ban_id: int) -> Ban:
+    """Lift an estate-wide ban now, as a guard supervisor or an admin (idempotent: a lifted
+    ban stays as it was)."""
+    _check_may_ban(access)
+    ban = get_ban(access.estate, ban_id)
     if ban.lifted_at is not None:
         return ban
     before = _snapshot(ban)
@@ -182,6 +192,6 @@ def lift_ban(actor: User, estate: Estate, ban_id: int) -> Ban:
     ).rowcount
     if lifted:
         db.session.refresh(ban)
-        audit.record("ban.lifted", ban, actor_id=actor.id, before=before, after=_snapshot(ban))
+        audit.record("ban.lifted", ban, actor_id=access.actor_id, before=before, after=_snapshot(ban))
     db.session.commit()
     return ban

@@ -19,14 +19,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
-from portal.errors import DomainError, InvalidValue
+from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
     Ban,
@@ -44,7 +43,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
-from portal.text import strip_bidi_controls
+from portal.text import like_pattern, normalise_plate, plate_pattern, strip_bidi_controls
 from portal.visits import rules
 from portal.visits.bans import active_ban
 
@@ -62,7 +61,7 @@ TOO_LONG = _l("Use at most %(max)d characters.")
 BAD_PHONE = _l("Enter a phone number, e.g. +234 803 000 0000.")
 
 
-class VisitClosed(DomainError):
+class VisitClosed(Conflict):
     """The visit is cancelled, revoked or over: it can no longer be changed."""
 
     code = "CONFLICT"
@@ -115,10 +114,6 @@ class Window:
 
 def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, t, tzinfo=tz).astimezone(ZoneInfo("UTC"))
-
-
-def normalise_plate(raw: str) -> str:
-    return "".join(strip_bidi_controls(raw).split()).upper()
 
 
 def _window(estate: Estate, data: VisitData, now: datetime) -> Window:
@@ -272,7 +267,7 @@ def get_visit(user: User, estate: Estate, visit_id: int) -> Visit:
         .options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
     )
     if visit is None:
-        abort(404)
+        raise NotFound()
     return visit
 
 
@@ -283,7 +278,7 @@ def get_pass(qr_token: str) -> Visit:
         .options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
     ) if qr_token and len(qr_token) <= 64 else None
     if visit is None:
-        abort(404)
+        raise NotFound()
     visit.estate = db.session.get(Estate, visit.estate_id)
     return visit
 
@@ -477,14 +472,17 @@ def list_visits(user: User, estate: Estate, filters: VisitFilters, page: int = 1
         stmt = stmt.order_by(Visit.valid_from, Visit.id)
     q = filters.q.strip()
     if q:
-        like = f"%{q.lower()}%"
+        like = like_pattern(q)
         digits = phone_digits(q)
-        guest_match = [sa.func.lower(VisitGuest.full_name).like(like), VisitGuest.plate.like(f"%{normalise_plate(q)}%")]
+        guest_match = [sa.func.lower(VisitGuest.full_name).like(like, escape="\\")]
+        plate = plate_pattern(q)
+        if plate:
+            guest_match.append(VisitGuest.plate.like(plate, escape="\\"))
         if digits:
-            guest_match.append(VisitGuest.phone.like(f"%{digits}%"))
+            guest_match.append(VisitGuest.phone.like(like_pattern(digits), escape="\\"))
         guests = sa.select(VisitGuest.visit_id).where(VisitGuest.estate_id == estate.id, sa.or_(*guest_match))
         stmt = stmt.where(sa.or_(Visit.id.in_(guests), Visit.visitor_code == q.upper(),
-                                 sa.func.lower(Visit.purpose).like(like)))
+                                 sa.func.lower(Visit.purpose).like(like, escape="\\")))
     stmt = stmt.options(selectinload(Visit.visitors), joinedload(Visit.unit))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
@@ -511,7 +509,7 @@ def get_frequent_visitor(user: User, estate: Estate, frequent_id: int) -> Freque
         FrequentVisitor.id == frequent_id, FrequentVisitor.estate_id == estate.id,
         FrequentVisitor.host_user_id == user.id))
     if found is None:
-        abort(404)
+        raise NotFound()
     return found
 
 
@@ -521,7 +519,7 @@ def save_frequent_visitor(actor: User, estate: Estate, visit_id: int, guest_id: 
     visit = get_visit(actor, estate, visit_id)
     guest = next((g for g in visit.visitors if g.id == guest_id), None)
     if guest is None:
-        abort(404)
+        raise NotFound()
     if not guest.full_name:
         raise DomainError(_l("Only a named visitor can be saved."))
     existing = db.session.scalar(sa.select(FrequentVisitor).where(
@@ -600,7 +598,7 @@ def lift_personal_ban(actor: User, estate: Estate, ban_id: int) -> Ban:
     ban = db.session.scalar(sa.select(Ban).where(
         Ban.id == ban_id, Ban.estate_id == estate.id, Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == actor.id))
     if ban is None:
-        abort(404)
+        raise NotFound()
     lifted = db.session.execute(
         sa.update(Ban).where(Ban.id == ban.id, Ban.lifted_at.is_(None)).values(lifted_at=utcnow())
         .execution_options(synchronize_session=False)

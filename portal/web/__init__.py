@@ -10,14 +10,21 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from portal.web import errors, i18n, inputs, ui
+    from portal.web import inputs
 
     inputs.init_app(app)  # the bounded `int` converter, before any rule is added
     _register_blueprints(app)
-    inputs.init_checks(app)
+    inputs.init_checks(app)  # control characters, deep JSON: refused before any blueprint's hook
+
+    from portal.web import errors, i18n, links, outages, request_meta, security_headers, ui
+
+    links.init_app(app)
+    request_meta.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)  # database down: 503 without the database
+    security_headers.init_app(app)  # CSP and friends on every response
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,4 +1,10 @@
-"""Error pages: translated, HTMX-aware, and JSON envelopes under /api/."""
+"""Error pages: translated, HTMX-aware, and JSON envelopes under /api/.
+
+Services raise the domain errors of portal/errors.py and never call `abort`; one handler
+here answers any DomainError a view lets through: under /api/ the JSON envelope (code,
+message, the field(s) in `details`), to an HTMX request the message fragment, otherwise
+the error page with the error's status and message. A NotFound renders exactly like a 404
+of an unknown URL. Views that show a domain error next to a field catch it themselves."""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.web.tenancy import EstateUnavailable
 from portal.web.ui import render
@@ -17,6 +24,8 @@ ERRORS = {
     403: ("FORBIDDEN", _l("Not allowed"), _l("Your role does not give you access to this page.")),
     404: ("NOT_FOUND", _l("Page not found"), _l("There is nothing here. Check the address, or go back to your home page.")),
     405: ("METHOD_NOT_ALLOWED", _l("Not allowed"), _l("This action is not available here.")),
+    409: ("CONFLICT", _l("Not possible"), _l("This action is not possible right now. Nothing was changed.")),
+    410: ("GONE", _l("No longer available"), _l("This link is no longer valid.")),
     413: ("PAYLOAD_TOO_LARGE", _l("Too large"), _l("What you sent is too large.")),
     422: ("VALIDATION_ERROR", _l("Check your input"), _l("Some of what you entered is not valid.")),
     429: ("RATE_LIMITED", _l("Too many attempts"), _l("You have tried too many times in a short while. Wait a minute, then try again.")),
@@ -47,7 +56,20 @@ def error_response(status: int, message=None, title=None):
     return body, status, headers
 
 
+def domain_error_response(exc: DomainError):
+    """The answer to a domain error no view caught: envelope, fragment or page."""
+    if _wants_json():
+        from portal.web.envelope import fail_with
+
+        return fail_with(exc)
+    return error_response(exc.http_status, exc.message)
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return domain_error_response(exc)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return error_response(400, CSRF_MESSAGE, _l("Security check failed"))

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal.errors import InvalidValue
 from portal.gate import service
-from portal.models import Role, utcnow
+from portal.models import utcnow
 from portal.visits import bans
 from portal.web.forms import BanForm
 from portal.web.inputs import page_arg
@@ -18,10 +17,8 @@ from portal.web.ui import render
 
 
 def may_manage_gate() -> bool:
-    """Guard supervisors, estate admins and enterprise admins."""
-    access = g.access
-    return bool(access.as_enterprise_admin or Role.ESTATE_ADMIN in access.roles
-                or (g.membership is not None and g.membership.role == Role.GUARD and g.membership.is_supervisor))
+    """Guard supervisors, estate admins and enterprise admins (the services check it too)."""
+    return g.access.manages_gate
 
 
 def register(bp: Blueprint, area: str) -> None:
@@ -43,7 +40,7 @@ def register(bp: Blueprint, area: str) -> None:
         form = BanForm()
         if form.validate_on_submit():
             try:
-                ban = bans.add_estate_ban(current_user, g.estate, form.data_for_service(g.estate.timezone))
+                ban = bans.add_estate_ban(g.access, form.data_for_service(g.estate.timezone))
             except InvalidValue as exc:
                 getattr(form, exc.field if exc.field != "expires_at" else "expires_on").errors.append(exc.message)
             else:
@@ -54,7 +51,7 @@ def register(bp: Blueprint, area: str) -> None:
     @bp.post("/bans/<int:ban_id>/lift")
     def ban_lift(ban_id: int):
         guard_check()
-        ban = bans.lift_ban(current_user, g.estate, ban_id)
+        ban = bans.lift_ban(g.access, ban_id)
         flash(_("The ban on %(phone)s was lifted.", phone=ban.phone), "success")
         return redirect(url_for(f"{area}.bans_list"))
 
@@ -69,7 +66,7 @@ def register(bp: Blueprint, area: str) -> None:
     @bp.post("/passes/<int:visit_id>/revoke")
     def pass_revoke(visit_id: int):
         guard_check()
-        visit, done = service.revoke_visit(current_user, g.estate, visit_id)
+        visit, done = service.revoke_visit(g.access, visit_id)
         if done:
             flash(_("Pass %(code)s was revoked. It will be refused at the next scan.", code=visit.visitor_code),
                   "success")

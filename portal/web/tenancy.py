@@ -9,10 +9,11 @@ the estate gets a 404 (never a 403 that confirms the estate exists).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, g
+from flask import Blueprint, Flask, current_app, g
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from portal.errors import Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.models import Estate, Membership, Role
@@ -27,10 +28,10 @@ class EstateUnavailable(Exception):
 
 
 def resolve_estate(slug: str, role: Role | None = None) -> EstateAccess:
-    """Estate + the signed-in user's membership in it, or 404/403/EstateUnavailable."""
+    """Estate + the signed-in user's membership in it, or NotFound/Forbidden/EstateUnavailable."""
     estate = db.session.scalar(sa.select(Estate).where(Estate.slug == slug))
     if estate is None:
-        abort(404)
+        raise NotFound()
     memberships = tuple(
         db.session.scalars(
             sa.select(Membership).where(
@@ -38,15 +39,16 @@ def resolve_estate(slug: str, role: Role | None = None) -> EstateAccess:
             )
         )
     )
+    user = current_user._get_current_object()
     if current_user.is_enterprise_admin:
-        return EstateAccess(estate, memberships, as_enterprise_admin=True)
+        return EstateAccess(estate, memberships, as_enterprise_admin=True, user=user)
     if not memberships:
-        abort(404)
+        raise NotFound()
     if not estate.is_open:
         raise EstateUnavailable(estate)
-    access = EstateAccess(estate, memberships, as_enterprise_admin=False)
+    access = EstateAccess(estate, memberships, as_enterprise_admin=False, user=user)
     if role is not None and role not in access.roles:
-        abort(403)
+        raise Forbidden()
     return access
 
 

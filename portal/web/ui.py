@@ -105,11 +105,6 @@ def _has_flashes() -> bool:
 __all__ = ["render", "is_safe_next", "home_url_for", "area_url", "get_flashed_messages"]
 
 
-def invitation_link(token: str) -> str:
-    """The absolute link sent in an invitation."""
-    return url_for("onboarding.invitation_accept", token=token, _external=True)
-
-
 def qr_svg(qr_token: str, scale: int = 6) -> str:
     """The QR of a pass as inline SVG; it encodes just the token."""
     return segno.make(qr_token, error="m").svg_inline(scale=scale, border=4, omitsize=True, light="#fff")

@@ -354,6 +354,12 @@
             null, t("queued"), null, item.client_event_id);
   }
 
+  // A plate as the server stores it (portal/text.py normalise_plate): letters and digits
+  // only, upper-case; "lag-123 xy" and "LAG 123.XY" are both "LAG123XY".
+  function plateKey(text) {
+    return String(text || "").replace(/[^\p{L}\p{N}]+/gu, "").toUpperCase();
+  }
+
   // Today's passes matching a name, phone, plate or unit (the search box, offline).
   function searchLocally(query) {
     var target = document.getElementById("pass-results");
@@ -364,12 +370,12 @@
     if (!q) { target.replaceChildren(); return; }
     var lower = q.toLowerCase();
     var digits = q.replace(/\D/g, "").replace(/^0+/, "");
-    var plate = q.replace(/[\s\-]/g, "").toUpperCase();
+    var plate = plateKey(q);
     var matches = list.filter(function (p) {
       if (String(p.unit).toLowerCase() === lower) return true;
       return (p.visitors || []).some(function (v) {
         return (v.name && v.name.toLowerCase().indexOf(lower) !== -1) ||
-          (v.plate && v.plate.indexOf(plate) !== -1) ||
+          (plate && v.plate && v.plate.indexOf(plate) !== -1) ||
           (digits.length >= 3 && v.phone && v.phone.indexOf(digits) !== -1);
       });
     }).slice(0, 10);
@@ -447,9 +453,14 @@
   }
   document.addEventListener("htmx:sendError", onNetworkFailure);
   document.addEventListener("htmx:timeout", onNetworkFailure);
+  // 503: the server is up but cannot reach its database; decide here as if offline.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status === 503) onNetworkFailure(event);
+  });
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr && xhr.status > 0 && state.networkFailed) {
+    if (xhr && xhr.status > 0 && xhr.status !== 503 && state.networkFailed) {
       state.networkFailed = false;
       renderBanner();
       tick();

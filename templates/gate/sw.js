@@ -1,9 +1,10 @@
 // Gatehouse gate service worker (served by portal/gate/offline_views.py, scope: this
 // estate's gate pages). Keeps the gate page and the assets it needs, so reloading the
 // page without network still shows it; the page's own script decides offline.
-// Navigations: network first, the cached gate page when the network fails (or is too
-// slow). Assets: from the cache, refreshed in the background. Everything else (checks,
-// entries, sync, bootstrap) goes to the network untouched.
+// Navigations: network first, the cached gate page when the network fails, is too slow,
+// or the server answers 503 (its database is down). Assets: from the cache, refreshed in
+// the background. Everything else (checks, entries, sync, bootstrap) goes to the network
+// untouched.
 "use strict";
 var CACHE = {{ cache_name|tojson }};
 var PREFIX = {{ cache_prefix|tojson }};
@@ -36,6 +37,10 @@ self.addEventListener("activate", function (event) {
 function fromNetworkOrShell(request) {
   var isShell = new URL(request.url).pathname === SHELL;
   var network = fetch(request).then(function (response) {
+    if (response.status === 503) {
+      // The server cannot reach its database: the kept gate page works offline.
+      return caches.match(SHELL, { ignoreVary: true }).then(function (cached) { return cached || response; });
+    }
     if (isShell && response.ok && !response.redirected && new URL(request.url).search === "") {
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(SHELL, copy); });

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.onboarding import approvals, join
 from portal.web.admin import bp
 from portal.web.forms import RejectForm
@@ -25,20 +25,15 @@ def approvals_badge() -> dict:
     return {"pending_approvals_count": pending_approvals_count}
 
 
-def _login_link() -> str:
-    return url_for("auth.login", _external=True)
-
-
 def _filters() -> approvals.ApprovalFilters:
     status = request.args.get("status", approvals.ApprovalFilters.status)
     return approvals.ApprovalFilters(q=request.args.get("q", ""), status=status)
 
 
 def _queue(status_code: int = 200, bulk_error: str | None = None, selected: frozenset[int] = frozenset()):
-    approvals.expire_due(g.estate)
     filters = _filters()
     page = page_arg()
-    join_code = join.ensure_join_code(current_user.id, g.estate)
+    join_code = join.ensure_join_code(current_user, g.estate)
     return render(
         "admin/approvals.html",
         block="approval_table",
@@ -49,6 +44,7 @@ def _queue(status_code: int = 200, bulk_error: str | None = None, selected: froz
         code_link=url_for("onboarding.join_by_code", code=join_code, _external=True),
         bulk_error=bulk_error,
         selected=selected,
+        approval_status=approvals.effective_status,
     ), status_code
 
 
@@ -59,18 +55,19 @@ def approvals_list():
 
 @bp.get("/approvals/<int:approval_id>")
 def approval_detail(approval_id: int, form: RejectForm | None = None, status_code: int = 200):
-    approvals.expire_due(g.estate)
     approval = approvals.get_approval(g.estate, approval_id)
     return render(
         "admin/approval_detail.html", approval=approval, decider=approvals.decider_of(approval),
-        form=form or RejectForm(),
+        form=form or RejectForm(), status=approvals.effective_status(approval),
     ), status_code
 
 
 @bp.post("/approvals/<int:approval_id>/approve")
 def approval_approve(approval_id: int):
     try:
-        approval = approvals.decide_one(current_user.id, g.estate, approval_id, True, "", _login_link())
+        approval = approvals.decide_one(g.access, approval_id, True, "")
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("admin.approval_detail", approval_id=approval_id))
@@ -85,8 +82,9 @@ def approval_reject(approval_id: int):
     if not form.validate_on_submit():
         return approval_detail(approval_id, form=form, status_code=422)
     try:
-        approval = approvals.decide_one(current_user.id, g.estate, approval_id, False, form.reason.data,
-                                      _login_link())
+        approval = approvals.decide_one(g.access, approval_id, False, form.reason.data)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("admin.approval_detail", approval_id=approval_id))
@@ -100,8 +98,9 @@ def approvals_bulk():
     ids = request.form.getlist("ids", type=db_int)
     approve = request.form.get("action") == "approve"
     try:
-        result = approvals.decide(current_user.id, g.estate, ids, approve, request.form.get("reason", ""),
-                                _login_link())
+        result = approvals.decide(g.access, ids, approve, request.form.get("reason", ""))
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         return _queue(422, bulk_error=exc.message, selected=frozenset(ids))
     if result.decided:

@@ -39,7 +39,7 @@ def _import(kind: ImportKind, done_endpoint: str):
         confirm = ImportConfirmForm()
         if confirm.validate_on_submit():
             try:
-                result = imports.confirm_import(current_user.id, g.estate, kind, confirm.token.data)
+                result = imports.confirm_import(current_user, g.estate, kind, confirm.token.data)
             except DomainError as exc:
                 return render("admin/import.html", kind=kind, form=form, preview=None,
                               confirm_error=exc.message), exc.http_status
@@ -53,7 +53,7 @@ def _import(kind: ImportKind, done_endpoint: str):
     preview = None
     if form.validate_on_submit():
         upload = form.file.data
-        preview = imports.preview_import(current_user.id, g.estate, kind, upload.filename or "", upload.read())
+        preview = imports.preview_import(current_user, g.estate, kind, upload.filename or "", upload.read())
     status = 422 if form.errors or (preview is not None and not preview.ok) else 200
     if preview is not None and imports.FILE_TOO_LARGE in preview.file_errors:
         status = 413

@@ -4,12 +4,12 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.onboarding import invitations, join
 from portal.web.admin import bp
 from portal.web.forms import InviteForm, apply_field_errors
 from portal.web.inputs import page_arg
-from portal.web.ui import invitation_link, render
+from portal.web.ui import render
 
 
 @bp.route("/invitations/", methods=["GET", "POST"])
@@ -20,7 +20,7 @@ def invitations_list():
     status = 200
     if form.validate_on_submit():
         try:
-            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service())
         except DomainError as exc:
             apply_field_errors(form, exc)
             status = exc.http_status
@@ -43,7 +43,9 @@ def invitations_list():
 @bp.post("/invitations/<int:invitation_id>/resend")
 def invitation_resend(invitation_id: int):
     try:
-        invitation = invitations.resend_invitation(current_user, g.estate, invitation_id, invitation_link)
+        invitation = invitations.resend_invitation(current_user, g.estate, invitation_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -56,6 +58,8 @@ def invitation_resend(invitation_id: int):
 def invitation_revoke(invitation_id: int):
     try:
         invitation = invitations.revoke_invitation(current_user, g.estate, invitation_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

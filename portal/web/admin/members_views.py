@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import devices, members
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.web.admin import bp
 from portal.web.admin.members_forms import RolesForm
 from portal.web.inputs import page_arg
@@ -47,6 +47,8 @@ def members_roles(user_id: int):
     if form.validate_on_submit():
         try:
             member = members.set_roles(current_user, g.estate, user_id, form.chosen_roles(), form.supervisor.data)
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             form.roles.errors = [*form.roles.errors, exc.message]
         else:
@@ -59,6 +61,8 @@ def members_roles(user_id: int):
 def members_suspend(user_id: int):
     try:
         user = members.suspend_user(current_user, user_id, g.estate)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -70,6 +74,8 @@ def members_suspend(user_id: int):
 def members_reactivate(user_id: int):
     try:
         user = members.reactivate_user(current_user, user_id, g.estate)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -81,6 +87,8 @@ def members_reactivate(user_id: int):
 def members_delete(user_id: int):
     try:
         user = members.delete_user(current_user, user_id, g.estate)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return _back(user_id)
@@ -92,6 +100,8 @@ def members_delete(user_id: int):
 def members_remove(user_id: int):
     try:
         user = members.remove_from_estate(current_user, g.estate, user_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
         return _back(user_id)

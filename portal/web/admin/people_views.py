@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.households import service as households
 from portal.households.service import InvalidValue
 from portal.units import service as units
@@ -70,7 +70,9 @@ def member_new(unit_id: int):
     form = MemberForm(region=g.estate.country)
     if form.validate_on_submit():
         try:
-            member = households.add_member(current_user.id, g.estate, unit_id, form.data_for_service())
+            member = households.add_member(current_user, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "full_name")
         else:
@@ -87,8 +89,10 @@ def member_edit(unit_id: int, resident_id: int):
         form.resident_type.data = member.resident_type.value
     if form.validate_on_submit():
         try:
-            member = households.update_member(current_user.id, g.estate, unit_id, resident_id,
+            member = households.update_member(current_user, g.estate, unit_id, resident_id,
                                               form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "full_name")
         else:
@@ -108,8 +112,10 @@ def member_move_out(unit_id: int, resident_id: int):
         form.move_out_date.data = households.estate_today(g.estate)
     if form.validate_on_submit():
         try:
-            result = households.move_out_member(current_user.id, g.estate, unit_id, resident_id,
+            result = households.move_out_member(current_user, g.estate, unit_id, resident_id,
                                                 form.move_out_date.data)
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "move_out_date")
         else:
@@ -128,7 +134,9 @@ def vehicle_add(unit_id: int):
     form = VehicleForm()
     if form.validate_on_submit():
         try:
-            vehicle = households.add_vehicle(current_user.id, g.estate, unit_id, form.data_for_service())
+            vehicle = households.add_vehicle(current_user, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             _attach(form, exc, "plate")
         else:
@@ -139,7 +147,7 @@ def vehicle_add(unit_id: int):
 
 @bp.post("/units/<int:unit_id>/vehicles/<int:vehicle_id>/remove")
 def vehicle_remove(unit_id: int, vehicle_id: int):
-    vehicle = households.remove_vehicle(current_user.id, g.estate, unit_id, vehicle_id)
+    vehicle = households.remove_vehicle(current_user, g.estate, unit_id, vehicle_id)
     flash(_("Vehicle %(plate)s was removed.", plate=vehicle.plate), "success")
     return redirect(url_for("admin.household", unit_id=unit_id, _anchor="vehicles"))
 
@@ -151,9 +159,11 @@ def card_request(unit_id: int):
     if form.validate_on_submit():
         holder = int(form.holder.data) if form.holder.data else None
         try:
-            households.request_card(current_user.id, g.estate, unit_id, holder)
+            households.request_card(current_user, g.estate, unit_id, holder)
         except InvalidValue as exc:
             _attach(form, exc, "holder")
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             return _household_page(unit_id, exc.http_status, card_form=form, card_error=exc.message)
         else:
@@ -167,9 +177,11 @@ def card_issue(unit_id: int, card_id: int):
     form = CardIssueForm()
     if form.validate_on_submit():
         try:
-            card = households.issue_card(current_user.id, g.estate, unit_id, card_id, form.card_number.data)
+            card = households.issue_card(current_user, g.estate, unit_id, card_id, form.card_number.data)
         except InvalidValue as exc:
             form.card_number.errors = [exc.message]
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for("admin.household", unit_id=unit_id, _anchor="cards"))
@@ -182,7 +194,7 @@ def card_issue(unit_id: int, card_id: int):
 
 @bp.post("/units/<int:unit_id>/cards/<int:card_id>/deactivate")
 def card_deactivate(unit_id: int, card_id: int):
-    card = households.deactivate_card(current_user.id, g.estate, unit_id, card_id)
+    card = households.deactivate_card(current_user, g.estate, unit_id, card_id)
     if card.card_number:
         flash(_("Access card %(number)s was deactivated.", number=card.card_number), "success")
     else:

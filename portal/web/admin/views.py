@@ -2,7 +2,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.estates import service
 from portal.gate import log as gate_log
 from portal.models import utcnow
@@ -46,7 +46,7 @@ def unit_new():
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = units.create_unit(current_user.id, g.estate, form.data_for_service())
+            unit = units.create_unit(current_user, g.estate, form.data_for_service())
         except DomainError as exc:
             form.number.errors.append(exc.message)
         else:
@@ -63,7 +63,9 @@ def unit_edit(unit_id: int):
         form.unit_type.data = unit.unit_type.value
     if form.validate_on_submit():
         try:
-            unit = units.update_unit(current_user.id, g.estate, unit_id, form.data_for_service())
+            unit = units.update_unit(current_user, g.estate, unit_id, form.data_for_service())
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             form.number.errors.append(exc.message)
         else:
@@ -75,7 +77,9 @@ def unit_edit(unit_id: int):
 @bp.post("/units/<int:unit_id>/archive")
 def unit_archive(unit_id: int):
     try:
-        unit = units.archive_unit(current_user.id, g.estate, unit_id)
+        unit = units.archive_unit(current_user, g.estate, unit_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -85,6 +89,6 @@ def unit_archive(unit_id: int):
 
 @bp.post("/units/<int:unit_id>/restore")
 def unit_restore(unit_id: int):
-    unit = units.restore_unit(current_user.id, g.estate, unit_id)
+    unit = units.restore_unit(current_user, g.estate, unit_id)
     flash(_("Unit %(number)s was restored.", number=unit.number), "success")
     return redirect(url_for("admin.units_list", status="ARCHIVED"))

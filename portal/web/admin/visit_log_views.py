@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal.gate import log
 from portal.gate import service as gate
@@ -86,7 +85,7 @@ def visit_detail(visit_id: int):
 
 @bp.post("/visits/<int:visit_id>/revoke")
 def visit_revoke(visit_id: int):
-    visit, done = gate.revoke_visit(current_user, g.estate, visit_id)
+    visit, done = gate.revoke_visit(g.access, visit_id)
     if done:
         flash(_("Pass %(code)s was revoked. It will be refused at the next scan.", code=visit.visitor_code), "success")
     else:

@@ -43,6 +43,7 @@ GATE = {"type": "string", "minLength": 1, "maxLength": 60, "default": "Main gate
         "description": "Free text: the gate's name"}
 DEVICE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{7,99}$",
           "description": "The gate device's id; must be the one the token was issued to"}
+VISIT_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}  # the ids the database holds
 OFFLINE_ID = {"type": "string", "minLength": 8, "maxLength": 100,
               "description": "Idempotency key: sending it again returns the first answer"}
 
@@ -72,7 +73,7 @@ def spec() -> dict:
                 "code": {"type": "string", "enum": [
                     "VALIDATION_ERROR", "AUTHENTICATION_REQUIRED", "INVALID_TOKEN", "FORBIDDEN", "NOT_FOUND",
                     "CONFLICT", "RATE_LIMITED", "METHOD_NOT_ALLOWED", "BAD_REQUEST", "PAYLOAD_TOO_LARGE",
-                    "INTERNAL_ERROR", "DEVICE_MISMATCH", "DEVICE_IN_USE", "NOT_INSIDE", *REFUSALS]},
+                    "INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "DEVICE_MISMATCH", "DEVICE_IN_USE", "NOT_INSIDE", *REFUSALS]},
                 "message": {"type": "string", "description": "Translated per Accept-Language (en, es)"},
                 "details": {"description": "Field messages (VALIDATION_ERROR) or the pass refused"}}}}},
         "Person": person,
@@ -183,7 +184,7 @@ def spec() -> dict:
             "summary": "Record an exit", "operationId": "checkinCheckout", "security": bearer,
             "requestBody": _body({"type": "object", "required": ["device_id"],
                                   "description": "Exactly one of visit_id, qr_token or visitor_code",
-                                  "properties": {"visit_id": {"type": "integer"}, "qr_token": {"type": "string"},
+                                  "properties": {"visit_id": VISIT_ID, "qr_token": {"type": "string"},
                                                  "visitor_code": {"type": "string"}, "gate": GATE,
                                                  "device_id": DEVICE, "offline_event_id": OFFLINE_ID}}),
             "responses": {
@@ -196,7 +197,7 @@ def spec() -> dict:
         "/api/v1/visits/{visit_id}/status": {"get": {
             "summary": "Where a pass stands: last entry and exit, whether it may enter or leave now",
             "operationId": "visitStatus", "security": bearer,
-            "parameters": [{"name": "visit_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "visit_id", "in": "path", "required": True, "schema": VISIT_ID}],
             "responses": {"200": _ok(_ref("VisitStatus")),
                           "404": _err("No visit of this estate has this id", ["NOT_FOUND"]), **AUTH_ERRORS}}},
         "/api/v1/offline/bootstrap": {"get": {

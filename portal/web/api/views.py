@@ -12,7 +12,6 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.kiosk_tokens import issue, revoke
-from portal.errors import DomainError
 from portal.extensions import db, limiter
 from portal.gate import offline
 from portal.gate import service as gate
@@ -235,11 +234,3 @@ def offline_sync():
     body.done()
     kiosk = g.kiosk
     return ok({"results": offline.sync(kiosk.user, kiosk.estate, device_id, gate_name, items, utcnow())})
-
-
-@bp.errorhandler(DomainError)
-def domain_error(exc: DomainError):
-    response = fail(exc.code, str(exc.message), exc.http_status, getattr(exc, "details", None))
-    if exc.http_status == 401:
-        response[0].headers["WWW-Authenticate"] = 'Bearer realm="gatehouse"'
-    return response

@@ -105,9 +105,7 @@ def logout_everywhere():
 def password_forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        service.request_password_reset(
-            form.email.data, lambda token: url_for("auth.password_reset", token=token, _external=True)
-        )
+        service.request_password_reset(form.email.data)
         flash(_("If this email belongs to an account, we have sent it a link to choose a new password. The link works once, for one hour."), "info")
         return redirect(url_for("auth.login"))
     return render("auth/password_forgot.html", form=form), 422 if form.errors else 200

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts import members, users
 from portal.audit import browse as audit_log
-from portal.errors import DomainError, InvalidValue
+from portal.errors import DomainError, InvalidValue, NotFound
 from portal.estates import platform as enterprise
 from portal.estates import service
 from portal.models import Estate, EstateStatus
@@ -16,7 +16,7 @@ from portal.web.audit_pages import export_response, filters_from_args
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm
 from portal.web.inputs import db_int, page_arg
-from portal.web.ui import invitation_link, is_safe_next, render
+from portal.web.ui import is_safe_next, render
 
 
 @bp.get("/")
@@ -40,7 +40,7 @@ def estate_new():
         form.country.data = "NG"
     if form.validate_on_submit():
         try:
-            created = enterprise.create_estate(current_user, form.data_for_service(), invitation_link)
+            created = enterprise.create_estate(current_user, form.data_for_service())
         except InvalidValue as exc:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
@@ -53,6 +53,8 @@ def estate_new():
 def _estate_status(estate_id: int, status: EstateStatus, message: str):
     try:
         estate = enterprise.set_estate_status(current_user, estate_id, status)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:
@@ -91,6 +93,8 @@ def users_list():
 def _user_action(action, user_id: int, message: str):
     try:
         user = action(current_user, user_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

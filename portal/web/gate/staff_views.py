@@ -4,11 +4,11 @@ from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, Forbidden, NotFound
 from portal.onboarding import invitations, join
 from portal.web.forms import InviteForm, apply_field_errors
 from portal.web.gate import bp
-from portal.web.ui import invitation_link, render
+from portal.web.ui import render
 
 
 @bp.route("/staff/invite", methods=["GET", "POST"])
@@ -21,10 +21,10 @@ def staff_invite():
     status = 200
     if form.validate_on_submit():
         try:
-            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service(), invitation_link)
+            invitation = invitations.create_invitation(current_user, g.access, form.data_for_service())
+        except (Forbidden, NotFound):  # the one handler's error page
+            raise
         except DomainError as exc:
-            if exc.http_status == 403:
-                abort(403)
             apply_field_errors(form, exc)
             status = exc.http_status
         else:

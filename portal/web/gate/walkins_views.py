@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError, InvalidValue
+from portal.errors import DomainError, InvalidValue, NotFound
 from portal.gate import service, walkins
 from portal.models import WalkInStatus, utcnow
 from portal.web.gate import bp
@@ -82,6 +82,8 @@ def walkin_row(walk_in_id: int):
 def walkin_cancel(walk_in_id: int):
     try:
         walk_in = walkins.cancel(current_user, g.estate, walk_in_id, utcnow())
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

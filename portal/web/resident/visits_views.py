@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.errors import DomainError, InvalidValue
+from portal.errors import DomainError, InvalidValue, NotFound
 from portal.models import utcnow
 from portal.visits import service as visits
 from portal.visits.rules import REFUSAL_MESSAGES
@@ -110,6 +110,8 @@ def visit_edit(visit_id: int):
             visits.update_visit(current_user, g.estate, visit_id, form.guest_data(), form.purpose.data or "")
         except InvalidValue as exc:
             attach_error(form, exc)
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for("resident.visit_detail", visit_id=visit_id))
@@ -129,6 +131,8 @@ def visit_extend(visit_id: int):
             visits.extend_visit(current_user, g.estate, visit_id, form.end_date.data, form.end_time.data)
         except InvalidValue as exc:
             form[exc.field if exc.field in form else "end_date"].errors = [exc.message]
+        except NotFound:  # not a message to show: the 404 page
+            raise
         except DomainError as exc:
             flash(str(exc.message), "error")
             return redirect(url_for("resident.visit_detail", visit_id=visit_id))
@@ -149,6 +153,8 @@ def visit_cancel(visit_id: int):
 def visit_guest_save(visit_id: int, guest_id: int):
     try:
         saved = visits.save_frequent_visitor(current_user, g.estate, visit_id, guest_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

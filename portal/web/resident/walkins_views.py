@@ -8,7 +8,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import DomainError
+from portal.errors import DomainError, NotFound
 from portal.gate import walkins
 from portal.models import WalkInStatus, utcnow
 from portal.web.resident import bp
@@ -43,6 +43,8 @@ def _decide(walk_in_id: int, approve: bool):
     try:
         walk_in = walkins.decide(current_user, g.estate, walk_in_id, approve, request.form.get("reason", ""),
                                  utcnow())
+    except NotFound:  # not a message to show: the 404 page
+        raise
     except DomainError as exc:
         flash(str(exc.message), "error")
     else:

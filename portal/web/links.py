@@ -1,0 +1,35 @@
+"""How each kind of link of portal/links.py is made: `url_for` on the web layer's
+endpoints. In-app links are paths; links sent to people are absolute, on the request's
+host, or outside a request on PUBLIC_BASE_URL (else SERVER_NAME, else localhost)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_request_context, url_for
+
+from portal import links
+
+
+def _url(endpoint: str, external: bool = False, **values) -> str:
+    if has_request_context():
+        return url_for(endpoint, _external=external, **values)
+    config = current_app.config
+    base = urlsplit(config.get("PUBLIC_BASE_URL")
+                    or f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config.get('SERVER_NAME') or 'localhost'}")
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=external)
+
+
+def init_app(app: Flask) -> None:
+    links.register(
+        app,
+        visit_for_resident=lambda estate, visit_id: _url("resident.visit_detail", estate_slug=estate.slug,
+                                                         visit_id=visit_id),
+        walk_in_for_resident=lambda estate, walk_in_id: _url("resident.walkin_detail", estate_slug=estate.slug,
+                                                             walk_in_id=walk_in_id),
+        gate_home=lambda estate: _url("gate.home", estate_slug=estate.slug),
+        invitation=lambda token: _url("onboarding.invitation_accept", external=True, token=token),
+        password_reset=lambda token: _url("auth.password_reset", external=True, token=token),
+        sign_in=lambda: _url("auth.login", external=True),
+    )
