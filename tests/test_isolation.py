@@ -20,6 +20,8 @@ def test_1_a_row_committed_by_the_app_is_seen_within_its_test(client, make, logi
     login("boss@example.test")
     assert client.get("/enterprise/").status_code == 200  # a request in its own app context
     assert _slugs(dbs) == {"isolation-probe"}
+    with client.application.app_context(), db.engine.connect() as other:  # outside the test's transaction
+        assert other.scalar(sa.select(sa.func.count()).select_from(Estate)) == 0
 
 
 def test_2_and_is_gone_in_the_next_test(dbs):
