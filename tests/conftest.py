@@ -17,7 +17,6 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy.engine import make_url
 
 from portal import create_app
@@ -68,9 +67,10 @@ def database_url(tmp_path_factory):
         yield url
 
 
-class _TestSession(FlaskSQLAlchemySession):
+class _BoundToConnection:
     """Flask-SQLAlchemy's session, except that a session bound to a connection (as every
-    session is during a rolled-back test) uses that connection and not the app's engine."""
+    session is during a rolled-back test) uses that connection and not the app's engine.
+    Mixed into the app's own session class, so the app's session events still apply."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and isinstance(self.bind, sa.Connection):
@@ -99,7 +99,8 @@ def _app(database_url):
 
             db.engine.dispose()
         flask_migrate.upgrade()
-    db.session.session_factory.class_ = _TestSession
+    factory = db.session.session_factory
+    factory.class_ = type("_TestSession", (_BoundToConnection, factory.class_), {})
     return app
 
 
