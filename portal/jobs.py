@@ -113,8 +113,10 @@ class Jobs:
         """Run the consumer in this process until SIGINT (graceful) or SIGTERM."""
         if self.huey.immediate:
             raise RuntimeError("JOBS_IMMEDIATE is on: jobs run in the caller; there is nothing to consume.")
+        # An idle consumer polls the queue at most a second apart (huey's default backs off to
+        # 10 s), so a message waits no longer than that on the SQLite queue; Redis blocks.
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
-                                             check_worker_health=True)
+                                             check_worker_health=True, max_delay=1.0)
         consumer.run()
 
 
