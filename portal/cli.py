@@ -28,8 +28,8 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("run-periodic")
     def run_periodic_command():
-        """Every periodic step at once (for cron): expire-approvals, expire-walkins,
-        purge-import-previews."""
+        """Every expiry step at once, by hand (the worker runs them on its own): expire-approvals,
+        expire-walkins, purge-import-previews."""
         _expire_approvals()
         _expire_walkins()
         _purge_import_previews()

@@ -75,7 +75,7 @@ def test_an_estate_email_has_its_name_colour_and_a_footer_in_the_recipients_lang
 
 def test_a_notification_email_says_where_to_turn_it_off(app, make, smtp):
     app.config["PUBLIC_BASE_URL"] = "https://gate.example"
-    estate = make.estate("alpha", name="Alpha Court", brand_color="not a colour")
+    estate = make.estate("alpha", name="Alpha Court", brand_color="red;x")
     with app.app_context():
         messaging.send_email("ada@example.test", "Your visitor has arrived", "Musa arrived.",
                              estate=db.session.get(Estate, estate.id), language="en", reason="visitor_arrived")

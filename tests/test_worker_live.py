@@ -8,20 +8,20 @@ committed (the worker reads them from another process). Slow: `make test-pg` run
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import time
 from contextlib import contextmanager
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from portal import create_app
 from portal.extensions import db, limiter
 from portal.models import MessageStatus, OutboxMessage, Role, User
-from tests.browser.conftest import ARTIFACTS, ROOT, VENV_BIN
+from tests.browser.conftest import ARTIFACTS, ROOT, VENV_BIN, _run
 from tests.conftest import _PASSWORD_HASH, Factory, fresh_database
 from tests.smtp_server import local_smtp, parts
 
@@ -39,14 +39,14 @@ def live(tmp_path, monkeypatch, **env):
         monkeypatch.delenv("MESSAGE_DELIVERY", raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
+        flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
+        _run([*flask, "db", "upgrade"], dict(os.environ))  # a process of its own: Alembic reconfigures logging
         app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
                           "PASSWORD_HASHER": "fast"})
-        with app.app_context():
-            flask_migrate.upgrade()
         ARTIFACTS.mkdir(exist_ok=True)
         log_path = ARTIFACTS / f"worker-{tmp_path.name}.log"
         with open(log_path, "w") as log:
-            worker = subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker", "--workers", "2"],
+            worker = subprocess.Popen([*flask, "worker", "--workers", "2"],
                                       cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             try:
                 yield app, worker, log_path
