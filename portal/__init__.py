@@ -49,9 +49,14 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from portal.integrations import delivery
+    from portal.integrations import delivery, email
 
     delivery.init_app(app)
+    email.init_app(app)
+
+    from portal import jobs
+
+    jobs.init_app(app)
 
     from portal.web.login import init_login
 

@@ -1,5 +1,7 @@
+import logging
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 
 def register_cli(app: Flask) -> None:
@@ -26,11 +28,25 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("run-periodic")
     def run_periodic_command():
-        """Every periodic step at once (for cron): expire-approvals, expire-walkins,
-        purge-import-previews."""
+        """Every expiry step at once, by hand (the worker runs them on its own): expire-approvals,
+        expire-walkins, purge-import-previews."""
         _expire_approvals()
         _expire_walkins()
         _purge_import_previews()
+
+    @app.cli.command("worker")
+    @click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+    @click.option("--no-periodic", is_flag=True, help="Do not schedule the periodic jobs (for extra workers).")
+    def worker_command(workers: int, no_periodic: bool):
+        """Run the background jobs: message delivery and the periodic steps (until Ctrl-C)."""
+        from portal import jobs
+
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        queue = jobs.get(current_app)
+        where = current_app.config["REDIS_URL"] and "Redis" or current_app.config["JOBS_SQLITE_PATH"]
+        click.echo(f"Worker: {workers} threads, queue in {where}{'' if no_periodic else ', periodic jobs on'}.")
+        queue.run_consumer(workers=workers, periodic=not no_periodic)
 
     @app.cli.command("purge-import-previews")
     def purge_import_previews_command():

@@ -85,10 +85,21 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "LANGUAGES": ["en", "es"],
+        # Email by SMTP (portal/integrations/email.py, Flask-Mailman) when MAIL_SERVER is set.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 20),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
-        "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:dev"),
+        "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
+        # Background jobs (portal/jobs.py): on Redis when REDIS_URL is set, else in this SQLite file.
+        "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_PATH / "jobs.db")),
+        "JOBS_IMMEDIATE": _bool("JOBS_IMMEDIATE", False),  # run each job at once in the caller (tests)
         "OTP_TTL_SECONDS": 300,
         "OTP_MAX_ATTEMPTS": 5,
         "PASSWORD_RESET_TTL_SECONDS": 3600,

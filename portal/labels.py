@@ -132,3 +132,12 @@ WALK_IN_STATUS_LABELS = {
     "EXPIRED": _l("No answer"),
 }
 JINJA_GLOBALS["WALK_IN_STATUS_LABELS"] = WALK_IN_STATUS_LABELS
+
+# Delivery of an outbox message (MessageStatus values).
+MESSAGE_STATUS_LABELS = {
+    "QUEUED": _l("Waiting to be sent"),
+    "SENDING": _l("Being sent"),
+    "SENT": _l("Handed to the provider"),
+    "FAILED": _l("Not sent"),
+}
+JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS

@@ -88,6 +88,10 @@ def _app(database_url):
             "RATELIMIT_STORAGE_URI": "memory://",
             "DEV_MODE": True,
             "PASSWORD_HASHER": "fast",
+            # Messages: the hook only logs (tests/test_outbox*.py choose their dispatcher), and a
+            # job runs at once in the caller (huey's immediate mode; no queue file).
+            "MESSAGE_DELIVERY": "portal.integrations.delivery:dev",
+            "JOBS_IMMEDIATE": True,
         }
     )
     with app.app_context():

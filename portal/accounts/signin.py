@@ -149,9 +149,10 @@ def request_code(raw_phone: str) -> CodeRequest:
     db.session.add(
         OneTimeCode(user_id=user.id, code_hash=_digest(code), expires_at=now + timedelta(seconds=ttl))
     )
-    with force_locale(message_language(user)):
+    language = message_language(user)
+    with force_locale(language):
         text = str(_l("Your Gatehouse sign-in code is %(code)s. It expires in 5 minutes.", code=code))
-    messaging.send_sms(phone, text)
+    messaging.send_sms(phone, text, language=language, reason="sign_in_code")
     audit.record("auth.code_requested", user, actor_id=user.id)
     db.session.commit()
     return CodeRequest(phone, user, code)
@@ -216,7 +217,8 @@ def request_password_reset(email: str) -> None:
             user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + timedelta(seconds=ttl)
         )
     )
-    with force_locale(message_language(user)):
+    language = message_language(user)
+    with force_locale(language):
         subject = str(_l("Reset your Gatehouse password"))
         body = str(
             _l(
@@ -226,7 +228,7 @@ def request_password_reset(email: str) -> None:
                 link=links.password_reset(token),
             )
         )
-    messaging.send_email(user.email, subject, body)
+    messaging.send_email(user.email, subject, body, language=language, reason="password_reset")
     audit.record("auth.password_reset_requested", user, actor_id=None)
     db.session.commit()
 

@@ -306,7 +306,8 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
     local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
     messages = []
-    with force_locale(host.preferred_language or estate.default_language):
+    language = host.preferred_language or estate.default_language
+    with force_locale(language):
         if names:
             body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
                       visitor=names, estate=estate.name, unit=visit.unit.number, time=local)
@@ -317,7 +318,7 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
             messages.append(("EMAIL", host.email, str(_l("Your visitor has arrived")), str(body)))
         if host.phone and wants_notification(host, "visitor_arrived", "sms"):
             messages.append(("SMS", host.phone, "", str(body)))
-    messaging.send_many(messages)
+    messaging.send_many(messages, estate=estate, language=language, reason="visitor_arrived")
     notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS went above
                         {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
                          "estate": estate.name}, links.visit_for_resident(estate, visit.id), now)

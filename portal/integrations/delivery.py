@@ -12,18 +12,20 @@ A dispatcher is a callable taking the list of committed message ids; config name
 as `"module:attribute"` (or holds the callable itself). It runs in the app context but
 outside any transaction of the session that committed: to read the rows it opens its
 own session (`load`). An exception it raises is logged, never raised to the caller,
-whose change is already committed; the rows stay in the outbox for a retry.
+whose change is already committed; the rows stay QUEUED and the worker's sweep
+sends them a minute later.
 
-- `dev` (the default): the outbox row is the delivery (the DEV outbox page lists them);
-  it only logs, and runs no SQL (so a gate scan costs no extra round trip).
-- `inline`: loads the rows in its own session and hands each to the channel's provider
-  (`set_provider`), synchronously after the commit.
+- `queue` (the default): enqueues one job per message (portal.jobs; `flask --app wsgi
+  worker` runs them): the worker claims the row, calls the channel's provider and
+  records SENT, a retry or FAILED (portal.integrations.outbox). Enqueuing costs no SQL.
+- `inline`: the same delivery, synchronously after the commit (scripts, tests).
+- `dev`: only logs; the rows wait for the worker's sweep (portal.integrations.outbox),
+  if a worker runs (the DEV outbox page lists them either way).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -32,9 +34,10 @@ from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.utils import import_string
 
 from portal.extensions import db
+from portal.integrations import outbox
 from portal.models import OutboxMessage
 
-DEFAULT = "portal.integrations.delivery:dev"
+DEFAULT = "portal.integrations.delivery:queue"
 _PENDING = "outbox.pending_ids"  # written in the open transaction
 _COMMITTED = "outbox.committed_ids"  # committed, waiting for the connection's release
 
@@ -42,24 +45,6 @@ Dispatcher = Callable[[list[int]], None]
 
 
 # --- dispatchers ---------------------------------------------------------------------
-
-
-class Provider(Protocol):
-    def deliver(self, message: OutboxMessage) -> None: ...
-
-
-class OutboxOnly:
-    """DEV provider: the outbox row is the delivery."""
-
-    def deliver(self, message: OutboxMessage) -> None:
-        return None
-
-
-_providers: dict[str, Provider] = {"EMAIL": OutboxOnly(), "SMS": OutboxOnly()}
-
-
-def set_provider(channel: str, provider: Provider) -> None:
-    _providers[channel] = provider
 
 
 def load(message_ids: Iterable[int]) -> list[OutboxMessage]:
@@ -74,16 +59,21 @@ def load(message_ids: Iterable[int]) -> list[OutboxMessage]:
 
 
 def dev(message_ids: list[int]) -> None:
-    """The default: the outbox row is the delivery; log the ids (no SQL)."""
+    """Only log the ids (no SQL); the worker's sweep finds the rows later, if one runs."""
     current_app.logger.info("Outbox messages committed: %s", ", ".join(map(str, message_ids)))
 
 
 def inline(message_ids: list[int]) -> None:
-    """Hand each committed message to its channel's provider, now."""
-    for message in load(message_ids):
-        _providers[message.channel].deliver(message)
-        current_app.logger.info("%s to %s: %s", message.channel, message.recipient,
-                                message.subject or message.body[:40])
+    """Deliver each committed message now, in this process."""
+    for message_id in sorted(set(message_ids)):
+        outbox.deliver(message_id)
+
+
+def queue(message_ids: list[int]) -> None:
+    """One delivery job per committed message, for the worker (portal.jobs)."""
+    jobs = current_app.extensions["portal.jobs"]
+    for message_id in message_ids:
+        jobs.deliver(message_id)
 
 
 def dispatcher() -> Dispatcher:

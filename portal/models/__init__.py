@@ -1,7 +1,7 @@
 """The shared model. Every estate-owned row carries estate_id."""
 
 from portal.models.audit import AuditLog
-from portal.models.auth import OneTimeCode, OutboxMessage, PasswordResetToken
+from portal.models.auth import MessageStatus, OneTimeCode, OutboxMessage, PasswordResetToken
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.estate import Estate, EstateStatus
 from portal.models.gate_extras import (
@@ -31,6 +31,7 @@ from portal.models.visits import (
 )
 
 __all__ = [
+    "MessageStatus",
     "ImportPreview",
     "Incident",
     "IncidentType",

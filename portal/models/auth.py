@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, TimestampMixin, UTCDateTime
+from portal.models.base import Base, TimestampMixin, UTCDateTime, str_enum, utcnow
 from portal.models.user import User
 
 
@@ -38,13 +39,44 @@ class PasswordResetToken(TimestampMixin, Base):
     user: Mapped[User] = relationship()
 
 
+class MessageStatus(enum.StrEnum):
+    QUEUED = "QUEUED"  # waiting for a worker (first try, or a retry once next_attempt_at is due)
+    SENDING = "SENDING"  # claimed by a worker until next_attempt_at (then it counts as lost)
+    SENT = "SENT"  # the provider took it (provider_message_id)
+    FAILED = "FAILED"  # given up: last_error says why
+
+
+# A message nobody picked up within this long is found by the sweep (portal.integrations.delivery).
+SWEEP_AFTER = timedelta(minutes=1)
+
+
+def _sweep_deadline() -> datetime:
+    return utcnow() + SWEEP_AFTER
+
+
 class OutboxMessage(TimestampMixin, Base):
-    """Every email and SMS the portal sends; in DEV mode this is the only delivery."""
+    """Every email and SMS the portal sends, written in the transaction of the change it
+    tells of and delivered by a worker after the commit (portal.integrations.delivery).
+    Subject and body are written in the recipient's language; `language`, `estate_id`
+    and `reason` let the worker frame an email (estate name and colour, why it was sent)."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(10))  # EMAIL | SMS
     recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
     subject: Mapped[str] = mapped_column(sa.String(200), default="")
     body: Mapped[str] = mapped_column(sa.Text)
+    estate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("estate.id"))
+    language: Mapped[str] = mapped_column(sa.String(8), default="", server_default="")
+    reason: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus, 10), default=MessageStatus.QUEUED,
+                                                  server_default=MessageStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # QUEUED: when the sweep may (re)try it; SENDING: when the worker's claim lapses.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=_sweep_deadline)
+    provider: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(255))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

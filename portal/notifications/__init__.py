@@ -67,14 +67,16 @@ def notify(user: User, estate: Estate | None, kind: str, params: dict, link: str
                                 params=dict(params), link=link[:300], created_at=now)
     db.session.add(notification)
     if send and kind in NOTIFICATION_EVENTS:
-        language = user.preferred_language or (estate.default_language if estate is not None else None)
-        with force_locale(language or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
+        language = (user.preferred_language or (estate.default_language if estate is not None else None)
+                    or current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
+        about = {"estate": estate, "language": language, "reason": kind}
+        with force_locale(language):
             body = render_text(notification)
             subject = str(SUBJECTS.get(kind, _l("Notification")))
         if user.email and wants_notification(user, kind, "email"):
-            messaging.send_email(user.email, subject, f"{body}\n\n{_absolute(link)}" if link else body)
+            messaging.send_email(user.email, subject, f"{body}\n\n{_absolute(link)}" if link else body, **about)
         if user.phone and wants_notification(user, kind, "sms"):
-            messaging.send_sms(user.phone, f"{body} {_absolute(link)}" if link else body)
+            messaging.send_sms(user.phone, f"{body} {_absolute(link)}" if link else body, **about)
     db.session.flush()
     return notification
 

@@ -53,11 +53,13 @@ class ApprovalFilters:
 
 def _notify(user: User, estate: Estate, subject, email_body, sms_body) -> None:
     """Email and/or SMS to the user in their language. Arguments are lazy strings."""
-    with force_locale(message_language_in(user, estate)):
+    language = message_language_in(user, estate)
+    about = {"estate": estate, "language": language, "reason": "join_request"}
+    with force_locale(language):
         if user.email:
-            messaging.send_email(user.email, str(subject), str(email_body))
+            messaging.send_email(user.email, str(subject), str(email_body), **about)
         if user.phone:
-            messaging.send_sms(user.phone, str(sms_body))
+            messaging.send_sms(user.phone, str(sms_body), **about)
 
 
 def _notify_expired(approval: Approval) -> None:

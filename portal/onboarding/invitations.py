@@ -113,7 +113,9 @@ def _pending_invitation(user_id: int, estate_id: int, role: Role) -> bool:
 
 def _send_invitation(invitation: Invitation, inviter_name: str, link: str) -> None:
     user, estate = invitation.user, invitation.estate
-    with force_locale(message_language_in(user, estate)):
+    language = message_language_in(user, estate)
+    about = {"estate": estate, "language": language, "reason": "invitation"}
+    with force_locale(language):
         role = str(ROLE_LABELS[invitation.role])
         if user.email:
             messaging.send_email(
@@ -122,12 +124,14 @@ def _send_invitation(invitation: Invitation, inviter_name: str, link: str) -> No
                 str(_l("Hello %(name)s,\n\n%(inviter)s invited you to %(estate)s as %(role)s. Open this link within "
                        "7 days to set your password and sign in:\n%(link)s\n\nThe link works once.",
                        name=user.display_name, inviter=inviter_name, estate=estate.name, role=role, link=link)),
+                **about,
             )
         else:
             messaging.send_sms(
                 user.phone,
                 str(_l("Gatehouse: %(inviter)s invited you to %(estate)s as %(role)s. Set your password within "
                        "7 days: %(link)s", inviter=inviter_name, estate=estate.name, role=role, link=link)),
+                **about,
             )
 
 

@@ -16,9 +16,10 @@ def init_app(app: Flask) -> None:
     _register_blueprints(app)
     inputs.init_checks(app)  # control characters, deep JSON: refused before any blueprint's hook
 
-    from portal.web import errors, i18n, links, outages, request_meta, security_headers, ui
+    from portal.web import errors, i18n, links, mail, outages, request_meta, security_headers, ui
 
     links.init_app(app)
+    mail.init_app(app)  # how an outbox email looks
     request_meta.init_app(app)
     i18n.init_app(app)
     ui.init_app(app)

@@ -21,6 +21,11 @@ def _url(endpoint: str, external: bool = False, **values) -> str:
     return adapter.build(endpoint, values, force_external=external)
 
 
+def absolute(endpoint: str, **values) -> str:
+    """An absolute URL of the portal, in a request or outside one (an email's footer)."""
+    return _url(endpoint, external=True, **values)
+
+
 def init_app(app: Flask) -> None:
     links.register(
         app,

@@ -1,0 +1,187 @@
+"""The worker's side of the outbox: claim a committed message, hand it to its channel's
+provider, record the answer.
+
+A message row goes QUEUED → SENDING → SENT (with the provider's message id), or back to
+QUEUED with `attempts` + 1 and `next_attempt_at` after a backoff (1, 5, then 30
+minutes), and after the fourth failed attempt (or an error the provider says is
+permanent, e.g. nothing configured for the channel) to FAILED with the provider's error.
+
+- `deliver(message_id)` is the job the delivery hook enqueues for every committed row
+  (portal.jobs). It claims the row with one conditional UPDATE — QUEUED and never tried
+  or due for a retry, or SENDING whose claim has lapsed — so two workers handed the same
+  id never both send it: the second finds nothing to claim. The claim holds for
+  CLAIM_FOR; a worker that dies while sending leaves a row the sweep finds after that.
+  No transaction is open while the provider is called.
+- `sweep(now)` (a periodic job, every minute) returns the ids due: retries whose time
+  has come, rows nobody picked up (written more than a minute ago: the hook or the
+  queue lost them) and lapsed claims; a lapsed claim after the last attempt becomes
+  FAILED.
+
+Providers: `provider_for(channel)`. Email goes by SMTP when MAIL_SERVER is set
+(portal.integrations.email); otherwise, in DEV mode, the outbox row is the delivery
+(`OutboxOnly`, which marks it SENT); outside DEV mode a channel with no provider fails
+at once. `MESSAGE_PROVIDERS` ({channel: provider}) overrides the choice (tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.models import Estate, MessageStatus, OutboxMessage, utcnow
+
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+CLAIM_FOR = timedelta(minutes=10)
+SWEEP_BATCH = 500
+LOST = "The worker stopped while sending (no answer within 10 minutes)."
+
+QUEUED, SENDING, SENT, FAILED = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT,
+                                 MessageStatus.FAILED)
+
+
+# --- providers -----------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """A provider refused or failed. `permanent`: retrying cannot help (FAILED at once)."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, message: OutboxMessage, estate: Estate | None) -> str:
+        """Send the message; return the provider's id for it, or raise (ProviderError)."""
+
+
+class OutboxOnly:
+    """DEV provider: the outbox row (listed on the DEV outbox page) is the delivery."""
+
+    name = "DEV"
+
+    def send(self, message: OutboxMessage, estate: Estate | None) -> str:
+        return f"outbox-{message.id}"
+
+
+class NotConfigured:
+    """Outside DEV mode, a channel with no provider: fails at once, saying what to set."""
+
+    name = "NONE"
+
+    def __init__(self, channel: str):
+        self.channel = channel
+
+    def send(self, message: OutboxMessage, estate: Estate | None) -> str:
+        what = "MAIL_SERVER" if self.channel == "EMAIL" else "an SMS provider"
+        raise ProviderError(f"No {self.channel} provider is configured (set {what}).", permanent=True)
+
+
+def provider_for(channel: str) -> Provider:
+    config = current_app.config
+    chosen = (config.get("MESSAGE_PROVIDERS") or {}).get(channel)
+    if chosen is not None:
+        return chosen
+    if channel == "EMAIL" and config.get("MAIL_SERVER"):
+        from portal.integrations.email import SmtpProvider
+
+        return SmtpProvider()
+    if config.get("DEV_MODE"):
+        return OutboxOnly()
+    return NotConfigured(channel)
+
+
+# --- claim, send, record -------------------------------------------------------------
+
+_TABLE = OutboxMessage.__table__
+_C = _TABLE.c
+
+_CLAIM = (
+    sa.update(_TABLE)
+    .where(_C.id == sa.bindparam("message_id"),
+           sa.or_(sa.and_(_C.status == QUEUED.value,
+                          sa.or_(_C.attempts == 0, _C.next_attempt_at <= sa.bindparam("now"))),
+                  sa.and_(_C.status == SENDING.value, _C.next_attempt_at <= sa.bindparam("now"),
+                          _C.attempts < MAX_ATTEMPTS)))
+    .values(status=SENDING.value, attempts=_C.attempts + 1, next_attempt_at=sa.bindparam("claimed_until"))
+    .returning(_C.attempts)
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # SENT, QUEUED (a retry is due at next_attempt_at), FAILED, or "" (not claimed)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+
+
+def _session() -> Session:
+    return Session(db.engine, expire_on_commit=False)
+
+
+def deliver(message_id: int) -> Outcome:
+    """Claim one message, send it, record the answer (see the module's docstring)."""
+    now = utcnow()
+    with _session() as session:
+        attempts = session.execute(_CLAIM, {"message_id": message_id, "now": now,
+                                            "claimed_until": now + CLAIM_FOR}).scalar()
+        if attempts is None:
+            session.rollback()
+            return Outcome("")
+        message = session.get(OutboxMessage, message_id)
+        estate = session.get(Estate, message.estate_id) if message.estate_id else None
+        session.commit()  # the claim is visible to every other worker before the provider is called
+    provider: Provider | None = None
+    try:
+        provider = provider_for(message.channel)
+        provider_id = provider.send(message, estate)
+    except Exception as exc:  # any failure of a provider is recorded on the row
+        return _failed(message_id, attempts, getattr(provider, "name", ""), exc)
+    with _session() as session:
+        session.execute(
+            sa.update(_TABLE).where(_C.id == message_id, _C.status == SENDING.value)
+            .values(status=SENT.value, provider=provider.name, provider_message_id=str(provider_id)[:255],
+                    sent_at=utcnow(), next_attempt_at=None, last_error=None))
+        session.commit()
+    current_app.logger.info("%s %s sent by %s (%s)", message.channel, message_id, provider.name, provider_id)
+    return Outcome(SENT.value, attempts)
+
+
+def _failed(message_id: int, attempts: int, provider_name: str, exc: Exception) -> Outcome:
+    error = (str(exc) or type(exc).__name__)[:2000]
+    if getattr(exc, "permanent", False) or attempts >= MAX_ATTEMPTS:
+        status, retry_at = FAILED, None
+    else:
+        status, retry_at = QUEUED, utcnow() + BACKOFF[attempts - 1]
+    current_app.logger.warning("Message %s, attempt %s by %s failed (%s): %s", message_id, attempts,
+                               provider_name or "?", status.value, error)
+    with _session() as session:
+        session.execute(
+            sa.update(_TABLE).where(_C.id == message_id, _C.status == SENDING.value, _C.attempts == attempts)
+            .values(status=status.value, next_attempt_at=retry_at, provider=provider_name[:40], last_error=error))
+        session.commit()
+    return Outcome(status.value, attempts, retry_at)
+
+
+def sweep(now: datetime) -> list[int]:
+    """The ids of the messages due for a try (retries, rows left behind, lapsed claims),
+    oldest first; a lapsed claim on the last attempt becomes FAILED."""
+    with _session() as session:
+        session.execute(
+            sa.update(_TABLE).where(_C.status == SENDING.value, _C.next_attempt_at <= now,
+                                    _C.attempts >= MAX_ATTEMPTS)
+            .values(status=FAILED.value, next_attempt_at=None, last_error=LOST))
+        due = list(session.scalars(
+            sa.select(_C.id).where(_C.status.in_((QUEUED.value, SENDING.value)), _C.next_attempt_at <= now)
+            .order_by(_C.next_attempt_at).limit(SWEEP_BATCH)))
+        session.commit()
+    return due
