@@ -16,6 +16,9 @@ from portal.models import Estate, MessageStatus, OutboxMessage, Role
 from tests.browser.conftest import _free_port
 from tests.smtp_server import local_smtp, parts
 
+# Delivery runs after a real commit and reads the rows from a session of its own.
+pytestmark = pytest.mark.real_commits
+
 
 @pytest.fixture
 def smtp(app):

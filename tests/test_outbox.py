@@ -32,6 +32,9 @@ from portal.models import (
     utcnow,
 )
 
+# Delivery runs after a real commit and reads the rows from a session of its own.
+pytestmark = pytest.mark.real_commits
+
 DEVICE = "tablet-outbox-0123456789"
 HEADERS = {"X-Gate-Device": DEVICE}
 
