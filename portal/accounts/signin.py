@@ -248,6 +248,16 @@ def check_reset_token(token: str) -> PasswordResetToken:
     return row
 
 
+def _end_reset_links(user_id: int) -> None:
+    """Every outstanding reset link of the user stops working (a newer one was used, or
+    the password was changed). No commit."""
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    )
+
+
 def reset_password(token: str, new_password: str) -> User:
     row = check_reset_token(token)
     validate_new_password(new_password)
@@ -263,6 +273,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     end_sessions(user.id)
+    _end_reset_links(user.id)
     audit.record("auth.password_reset", user, actor_id=user.id)
     db.session.commit()
     return user
@@ -276,6 +287,7 @@ def change_password(user: User, current_password: str, new_password: str, keep_s
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     end_sessions(user.id, keep_key=keep_session_key)
+    _end_reset_links(user.id)
     audit.record("auth.password_changed", user, actor_id=user.id)
     db.session.commit()
 

@@ -1,0 +1,134 @@
+"""Issue 9, "Access and tokens": kiosk tokens end with what should end them, and
+password-reset links end with a reset or a password change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import KioskToken, Membership, OutboxMessage
+from tests.conftest import PASSWORD
+from tests.test_api_kiosk import kiosk_for
+
+
+def _works(kiosk) -> bool:
+    response = kiosk.get("/offline/bootstrap")
+    assert response.status_code in (200, 401), response.get_data(as_text=True)[:300]
+    return response.status_code == 200
+
+
+@pytest.fixture
+def guard_kiosk(estate_pair, app):
+    a = estate_pair.alpha
+    return a, kiosk_for(app.test_client(), a.estate, a.guard)
+
+
+def _reset_link(app, client, email: str) -> str:
+    assert client.post("/password/forgot", data={"email": email}).status_code == 302
+    with app.app_context():
+        mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
+                                 .order_by(OutboxMessage.id.desc()))
+        return re.search(r"http://localhost(/password/reset/\S+)", mail.body).group(1)
+
+
+# --- kiosk tokens -----------------------------------------------------------------------------
+
+
+def test_password_change_ends_kiosk_tokens(guard_kiosk, client, login):
+    a, kiosk = guard_kiosk
+    login(a.guard.email)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "new-pass-123",
+                                                       "confirm": "new-pass-123"})
+    assert response.status_code == 302
+    assert not _works(kiosk)
+
+
+def test_password_reset_ends_kiosk_tokens(guard_kiosk, app, client):
+    a, kiosk = guard_kiosk
+    link = _reset_link(app, client, a.guard.email)
+    assert client.post(link, data={"password": "new-pass-123", "confirm": "new-pass-123"}).status_code == 302
+    assert not _works(kiosk)
+
+
+def test_sign_out_everywhere_ends_kiosk_tokens(guard_kiosk, client, login):
+    a, kiosk = guard_kiosk
+    login(a.guard.email)
+    assert client.post("/logout/everywhere").status_code == 302
+    assert not _works(kiosk)
+
+
+def test_suspension_ends_kiosk_tokens_for_good(guard_kiosk, client, login):
+    a, kiosk = guard_kiosk
+    login(a.admin.email)
+    assert client.post(f"/e/alpha/admin/members/{a.guard.id}/suspend").status_code == 302
+    assert not _works(kiosk)
+    assert client.post(f"/e/alpha/admin/members/{a.guard.id}/reactivate").status_code == 302
+    assert not _works(kiosk)  # lifting the suspension does not bring the token back
+
+
+def test_deletion_ends_kiosk_tokens(guard_kiosk, client, login, dbs):
+    a, kiosk = guard_kiosk
+    login(a.admin.email)
+    assert client.post(f"/e/alpha/admin/members/{a.guard.id}/delete").status_code == 302
+    assert not _works(kiosk)
+    with dbs() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(KioskToken)
+                        .where(KioskToken.revoked_at.is_(None))) == 0
+
+
+def test_device_reset_ends_kiosk_tokens_even_if_the_device_comes_back(guard_kiosk, client, login, dbs):
+    a, kiosk = guard_kiosk
+    login(a.admin.email)
+    assert client.post(f"/e/alpha/admin/members/{a.guard.id}/device/reset").status_code == 302
+    with dbs() as s:  # the same device is bound again (its next gate request would do so)
+        s.execute(sa.update(Membership).where(Membership.user_id == a.guard.id)
+                  .values(bound_device_id=kiosk.device_id))
+        s.commit()
+    assert not _works(kiosk)
+
+
+@pytest.mark.parametrize("how", ["remove", "roles"])
+def test_removal_or_role_change_ends_kiosk_tokens(guard_kiosk, client, login, dbs, how):
+    a, kiosk = guard_kiosk
+    login(a.admin.email)
+    if how == "remove":
+        response = client.post(f"/e/alpha/admin/members/{a.guard.id}/remove")
+    else:
+        response = client.post(f"/e/alpha/admin/members/{a.guard.id}/roles", data={"roles": ["RESIDENT"]})
+    assert response.status_code == 302
+    assert not _works(kiosk)
+
+
+def test_the_token_check_is_still_one_query(app, guard_kiosk, count_queries):
+    from portal.accounts.kiosk_tokens import authenticate
+
+    _a, kiosk = guard_kiosk
+    with app.app_context(), count_queries() as counter:
+        authenticate(kiosk.token)
+    assert counter.count == 1
+
+
+# --- password-reset links ---------------------------------------------------------------------
+
+
+def test_using_a_reset_link_ends_the_older_ones(app, client, estate_pair):
+    resident = estate_pair.alpha.resident
+    older = _reset_link(app, client, resident.email)
+    newer = _reset_link(app, client, resident.email)
+    assert client.post(newer, data={"password": "new-pass-123", "confirm": "new-pass-123"}).status_code == 302
+    assert client.get(older).status_code == 410
+    response = client.post(older, data={"password": "evil-pass-123", "confirm": "evil-pass-123"})
+    assert response.status_code == 410
+
+
+def test_changing_the_password_ends_outstanding_reset_links(app, client, estate_pair, login):
+    resident = estate_pair.alpha.resident
+    link = _reset_link(app, client, resident.email)
+    login(resident.email)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "new-pass-123",
+                                                       "confirm": "new-pass-123"})
+    assert response.status_code == 302
+    assert client.get(link).status_code == 410
