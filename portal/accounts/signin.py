@@ -19,7 +19,15 @@ from portal.accounts.sessions import end_sessions
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.integrations import messaging
-from portal.models import Estate, Membership, OneTimeCode, PasswordResetToken, User, UserStatus, utcnow
+from portal.models import (
+    Estate,
+    Membership,
+    OneTimeCode,
+    PasswordResetToken,
+    User,
+    UserStatus,
+    utcnow,
+)
 from portal.phones import InvalidPhone, looks_like_phone, normalise_phone
 
 MIN_PASSWORD_LENGTH = 8

@@ -12,13 +12,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.integrations import messaging
 from portal.accounts.signin import (
     MIN_PASSWORD_LENGTH,
     hash_password,
 )
 from portal.errors import DomainError, FieldErrors, NotFound
 from portal.extensions import db
+from portal.integrations import messaging
 from portal.models import (
     Approval,
     ApprovalStatus,
