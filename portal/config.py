@@ -77,6 +77,7 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * _int("REMEMBER_DAYS", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         # Uploads (CSV imports cap themselves lower); larger requests get a translated 413.

@@ -185,3 +185,78 @@ def test_the_phone_code_check_answers_the_same_for_known_and_unknown_numbers(app
 
     known, unknown = attempt("+2348031112222"), attempt("+2348039998888")
     assert known == unknown and known[0] == 401
+
+
+# --- sign-out, notifications, cookies, the outbox ---------------------------------------------------
+
+
+def test_a_get_to_logout_signs_nobody_out_and_shows_the_button(client, login, estate_pair):
+    login(estate_pair.alpha.resident.email)
+    page = client.get("/logout")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'action="/logout"' in html and 'method="post"' in html and 'name="csrf_token"' in html
+    assert client.get("/e/alpha/home/").status_code == 200  # still signed in
+    assert client.post("/logout").status_code == 302
+    assert client.get("/e/alpha/home/").status_code == 302
+
+
+def test_sign_out_needs_the_csrf_token(app, client, login, estate_pair):
+    login(estate_pair.alpha.resident.email)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/logout").status_code == 400
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.get("/e/alpha/home/").status_code == 200
+
+
+def test_every_sign_out_offered_is_a_post_form(client, login, estate_pair):
+    for who, page in ((estate_pair.alpha.resident, "/e/alpha/home/"), (estate_pair.alpha.guard, "/e/alpha/gate/"),
+                      (estate_pair.alpha.admin, "/e/alpha/admin/")):
+        c = client.application.test_client()
+        login(who.email, as_client=c)
+        html = c.get(page).get_data(as_text=True)
+        assert 'href="/logout"' not in html
+        assert re.search(r'<form method="post" action="/logout"', html), page
+
+
+def test_opening_a_notification_by_get_changes_nothing(app, client, login, estate_pair):
+    from portal import notifications
+    from portal.models import Notification, User, utcnow
+
+    login(estate_pair.alpha.resident.email)
+    with app.app_context():
+        user = db.session.get(User, estate_pair.alpha.resident.id)
+        note_id = notifications.notify(user, None, "other", {}, "/e/alpha/home/", utcnow(), send=False).id
+        db.session.commit()
+    response = client.get(f"/account/notifications/{note_id}/open")
+    assert response.status_code == 302 and response.headers["Location"] == "/e/alpha/home/"
+    with app.app_context():
+        assert db.session.get(Notification, note_id).read_at is None
+    response = client.post(f"/account/notifications/{note_id}/open", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"] == "/e/alpha/home/"
+    with app.app_context():
+        assert db.session.get(Notification, note_id).read_at is not None
+
+
+def test_the_remember_cookie_is_same_site_lax(client, login, estate_pair):
+    response = login(estate_pair.alpha.resident.email, remember=True)
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("address, status", [("127.0.0.1", 200), ("::1", 200), ("192.0.2.7", 404), ("10.0.0.2", 404)])
+def test_the_dev_outbox_answers_only_the_machine_itself(client, address, status):
+    assert client.get("/dev/outbox", environ_base={"REMOTE_ADDR": address}).status_code == status
+
+
+def test_the_dev_outbox_behind_a_proxy_goes_by_the_forwarded_address(app):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    inner = app.wsgi_app
+    app.wsgi_app = ProxyFix(inner, x_for=1)
+    try:
+        c = app.test_client()
+        assert c.get("/dev/outbox", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 404
+        assert c.get("/dev/outbox", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    finally:
+        app.wsgi_app = inner

@@ -97,7 +97,7 @@ def test_sign_in_is_audited(client, resident, login, dbs):
 def test_next_parameter_is_followed_only_inside_the_site(client, resident):
     ok = client.post("/login?next=/choose", data={"login": "ana@example.test", "password": PASSWORD})
     assert ok.headers["Location"] == "/choose"
-    client.get("/logout")
+    client.post("/logout")
     evil = client.post("/login?next=https://evil.test/", data={"login": "ana@example.test", "password": PASSWORD})
     assert evil.headers["Location"] == "/e/alpha/home/"
 
@@ -109,7 +109,7 @@ def test_remember_me_sets_a_lasting_cookie(client, resident):
 
 def test_logout_signs_out(client, resident, login):
     login("ana@example.test")
-    response = client.get("/logout")
+    response = client.post("/logout")
     assert response.headers["Location"] == "/login"
     assert client.get("/e/alpha/home/").status_code == 302
 
@@ -196,7 +196,7 @@ def test_five_wrong_codes_lock_the_code(app, client, resident):
 def test_a_code_works_once(app, client, resident):
     code = _request_code(client)
     client.post("/login/code/verify", data={"code": code})
-    client.get("/logout")
+    client.post("/logout")
     with client.session_transaction() as session:
         session["otp_phone"] = "+2348031234567"
     response = client.post("/login/code/verify", data={"code": code})

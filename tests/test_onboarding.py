@@ -239,7 +239,7 @@ def test_the_approvals_page_gives_the_estate_a_code_and_the_code_leads_to_the_jo
     client.get("/e/alpha/admin/approvals/")  # the code stays
     with dbs() as s:
         assert s.scalar(sa.select(Estate.join_code).where(Estate.id == alpha.alpha.estate.id)) == code
-    client.get("/logout")
+    client.post("/logout")
     response = client.post("/join", data={"code": f" {code.lower()} "})
     assert response.status_code == 302 and response.headers["Location"] == "/e/alpha/join"
     assert client.get(f"/join/{code.lower()}").headers["Location"] == "/e/alpha/join"
