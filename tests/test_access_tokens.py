@@ -155,9 +155,15 @@ def test_forgot_password_takes_the_same_time_for_known_and_unknown_addresses(app
     app.config["AUTH_RATE_LIMIT"] = "1000 per minute"
     emails = (estate_pair.alpha.resident.email, "nobody-here@example.test")
     _medians_ms(client, emails, 3)  # warm both paths
-    known_ms, unknown_ms = _medians_ms(client, emails, 25)
-    # Loose on purpose (a shared machine): before the fix the known address took 2.5 times as long.
-    assert abs(known_ms - unknown_ms) < max(1.0, 0.5 * unknown_ms), (known_ms, unknown_ms)
+    # Loose on purpose (a shared machine): before the fix the known address took 2.5 times
+    # as long, every round; a busy machine can spoil one round, not three.
+    rounds = []
+    for _ in range(3):
+        known_ms, unknown_ms = _medians_ms(client, emails, 25)
+        rounds.append((round(known_ms, 2), round(unknown_ms, 2)))
+        if abs(known_ms - unknown_ms) < max(1.0, 0.5 * unknown_ms):
+            return
+    pytest.fail(f"known vs unknown address, median ms per round: {rounds}")
 
 
 def test_forgot_password_does_the_same_database_work_for_known_and_unknown_addresses(
@@ -260,3 +266,199 @@ def test_the_dev_outbox_behind_a_proxy_goes_by_the_forwarded_address(app):
         assert c.get("/dev/outbox", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
     finally:
         app.wsgi_app = inner
+
+
+# --- offline replay can't be backdated ------------------------------------------------------------
+
+
+def _item(event_id: str, code: str, when, event_type: str = "ENTRY") -> dict:
+    return {"client_event_id": event_id, "event_type": event_type, "occurred_at": when.isoformat(),
+            "visitor_code": code}
+
+
+@pytest.fixture
+def offline_world(estate_pair, make, app):
+    from datetime import timedelta
+
+    a = estate_pair.alpha
+    kiosk = kiosk_for(app.test_client(), a.estate, a.guard)
+    # Valid from 5 h ago until 1 h ago: an entry "from when it was valid" is a backdated one now.
+    expired = make.visit(a.estate, a.unit, a.resident, starts=timedelta(hours=-5), ends=timedelta(hours=-1))
+    current = make.visit(a.estate, a.unit, a.resident, starts=timedelta(hours=-5), ends=timedelta(hours=5))
+    return a, kiosk, expired, current
+
+
+def _sync(kiosk, items) -> list[dict]:
+    response = kiosk.post("/offline/sync", {"items": items})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["data"]["results"]
+
+
+def test_an_entry_backdated_before_the_devices_last_contact_is_rejected_and_listed(offline_world, dbs, client,
+                                                                                    login):
+    from datetime import UTC, datetime, timedelta
+
+    from portal.models import AuditLog, Visit
+
+    a, kiosk, expired, current = offline_world
+    assert kiosk.get("/offline/bootstrap").status_code == 200  # the device is online now
+    backdated = datetime.now(UTC) - timedelta(hours=2)  # when the pass was still valid
+    results = _sync(kiosk, [_item("backdate-0001", expired.visitor_code, backdated)])
+    assert [(r["status"], r["code"]) for r in results] == [("REJECTED", "EVENT_OUTSIDE_OFFLINE_WINDOW")]
+    assert results[0]["message"]
+    with dbs() as s:
+        assert s.get(Visit, expired.id).people_inside is False
+        row = s.scalar(sa.select(AuditLog).where(AuditLog.action == "gate.offline_event_rejected"))
+        assert row.estate_id == a.estate.id and row.actor_user_id == a.guard.id
+        assert row.after["visitor_code"] == expired.visitor_code
+    login(a.admin.email)  # the estate's admins see it in the audit log
+    page = client.get("/e/alpha/admin/audit/?action=gate.offline_event_rejected").get_data(as_text=True)
+    assert "gate.offline_event_rejected" in page and expired.visitor_code in page
+    # A scan after the last contact (an ordinary offline period) is still applied.
+    fresh = _sync(kiosk, [_item("after-contact-1", current.visitor_code, datetime.now(UTC))])
+    assert fresh[0]["status"] == "APPLIED"
+
+
+def test_a_live_scan_counts_as_contact(offline_world):
+    from datetime import UTC, datetime, timedelta
+
+    a, kiosk, expired, current = offline_world
+    t = datetime.now(UTC) - timedelta(minutes=30)
+    assert kiosk.post("/checkin/manual", {"visitor_code": current.visitor_code}).status_code == 200
+    assert kiosk.post("/checkin/checkout", {"visitor_code": current.visitor_code}).status_code == 200
+    results = _sync(kiosk, [_item("before-scan-01", current.visitor_code, t, "EXIT")])
+    assert results[0]["code"] == "EVENT_OUTSIDE_OFFLINE_WINDOW"
+
+
+def test_offline_scans_older_than_the_limit_or_in_the_future_are_rejected(offline_world, app):
+    from datetime import UTC, datetime, timedelta
+
+    _a, kiosk, _expired, current = offline_world
+    app.config["OFFLINE_MAX_AGE"] = 3600
+    now = datetime.now(UTC)
+    results = _sync(kiosk, [
+        _item("too-old-00001", current.visitor_code, now - timedelta(hours=2)),
+        _item("in-future-001", current.visitor_code, now + timedelta(hours=1)),
+        _item("within-skew-1", current.visitor_code, now - timedelta(minutes=30)),
+    ])
+    assert [(r["status"], r["code"]) for r in results] == [
+        ("REJECTED", "EVENT_OUTSIDE_OFFLINE_WINDOW"), ("REJECTED", "EVENT_OUTSIDE_OFFLINE_WINDOW"), ("APPLIED", None)]
+
+
+def test_a_retried_sync_still_answers_duplicate(offline_world):
+    from datetime import UTC, datetime, timedelta
+
+    _a, kiosk, _expired, current = offline_world
+    items = [_item("retry-000001", current.visitor_code, datetime.now(UTC) - timedelta(minutes=20))]
+    assert _sync(kiosk, items)[0]["status"] == "APPLIED"
+    assert _sync(kiosk, items)[0]["status"] == "DUPLICATE"  # its first answer was lost: not a refusal
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00-12:00", "0001-01-01T00:00:00+14:00",
+                                 "1970-01-01T00:00:00Z"])
+def test_absurd_times_are_refused_by_validation_and_the_rest_of_the_batch_is_applied(offline_world, raw):
+    from datetime import UTC, datetime
+
+    _a, kiosk, _expired, current = offline_world
+    results = _sync(kiosk, [
+        {"client_event_id": "absurd-0000001", "event_type": "ENTRY", "occurred_at": raw,
+         "visitor_code": current.visitor_code},
+        _item("fine-00000001", current.visitor_code, datetime.now(UTC)),
+    ])
+    assert [(r["status"], r["code"]) for r in results] == [("REJECTED", "VALIDATION_ERROR"), ("APPLIED", None)]
+
+
+def test_the_gate_page_sync_keeps_the_same_window(estate_pair, make, client, login, dbs):
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from portal.models import AuditLog
+
+    a = estate_pair.alpha
+    headers = {"X-Gate-Device": "11111111-aaaa-4aaa-8aaa-aaaaaaaaaaaa"}
+    expired = make.visit(a.estate, a.unit, a.resident, starts=timedelta(hours=-5), ends=timedelta(hours=-1))
+    login(a.guard.email)
+    assert client.get("/e/alpha/gate/offline/bootstrap", headers=headers).status_code == 200
+    response = client.post("/e/alpha/gate/offline/sync", headers=headers, content_type="application/json",
+                           data=json.dumps({"items": [_item("page-backdate-1", expired.visitor_code,
+                                                            datetime.now(UTC) - timedelta(hours=2))]}))
+    assert [(r["status"], r["code"]) for r in response.get_json()["results"]] == [
+        ("REJECTED", "EVENT_OUTSIDE_OFFLINE_WINDOW")]
+    with dbs() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                        .where(AuditLog.action == "gate.offline_event_rejected")) == 1
+
+
+# --- invitations reveal nothing about accounts outside the estate ---------------------------------
+
+
+def _invite(client, **data):
+    form = {"role": "GUARD", "full_name": "Typed Name", "email": "", "phone": "", "resident_type": "OWNER",
+            "unit_id": ""}
+    form.update(data)
+    return client.post("/e/alpha/admin/invitations/", data=form)
+
+
+def test_an_invitation_shows_what_the_inviter_typed_never_another_estates_account(
+        client, login, estate_pair, make):
+    beta_guard = make.user("guard2@beta.test", estate=estate_pair.beta.estate, role="GUARD",
+                           full_name="Sule Garba", phone="+2348000000201")
+    login(estate_pair.alpha.admin.email)
+    response = _invite(client, phone="+2348000000201")
+    assert response.status_code == 302
+    html = client.get("/e/alpha/admin/invitations/").get_data(as_text=True)
+    assert "Typed Name" in html and "+2348000000201" in html
+    assert beta_guard.full_name not in html and beta_guard.email not in html
+    assert "Sule" not in client.get("/e/alpha/admin/invitations/?q=sule").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", [None, "SUSPENDED", "DISABLED", "DELETED", "PENDING"])
+def test_an_existing_account_in_any_state_gets_the_same_answer_as_a_new_one(client, login, estate_pair, make,
+                                                                           status):
+    from portal.models import UserStatus
+
+    kw = {"status": UserStatus(status)} if status else {}
+    make.user("someone@elsewhere.test", estate=estate_pair.beta.estate, role="RESIDENT", **kw)
+    login(estate_pair.alpha.admin.email)
+    new = _invite(client, email="brand-new@nowhere.test")
+    new_page = client.get(new.headers["Location"]).get_data(as_text=True)
+    existing = _invite(client, email="someone@elsewhere.test")
+    page = client.get(existing.headers["Location"]).get_data(as_text=True)
+    assert (existing.status_code, existing.headers["Location"]) == (new.status_code, new.headers["Location"])
+    assert "The invitation was sent to someone@elsewhere.test." in page
+    assert "The invitation was sent to brand-new@nowhere.test." in new_page
+    assert "not active" not in page
+
+
+def test_the_owner_of_an_existing_account_accepts_with_their_own_password(app, client, login, estate_pair, dbs):
+    from portal.models import Invitation, Membership, Role
+
+    beta_guard = estate_pair.beta.guard
+    login(estate_pair.alpha.admin.email)
+    assert _invite(client, email=beta_guard.email, full_name="Whoever").status_code == 302
+    with dbs() as s:
+        mail = s.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == beta_guard.email))
+    link = re.search(r"http://localhost(/invite/\S+)", mail.body).group(1)
+    guest = app.test_client()
+    page = guest.get(link).get_data(as_text=True)
+    assert "Enter its password" in page  # the holder of the link owns the address: now it may be told
+    assert guest.post(link, data={"password": "wrong-password"}).status_code == 422
+    assert guest.post(link, data={"password": PASSWORD}).status_code == 302
+    with dbs() as s:
+        assert s.scalar(sa.select(Invitation.user_id)) == beta_guard.id
+        assert s.scalar(sa.select(Membership.id).where(Membership.user_id == beta_guard.id,
+                                                       Membership.estate_id == estate_pair.alpha.estate.id,
+                                                       Membership.role == Role.GUARD)) is not None
+
+
+def test_a_suspended_account_cannot_accept(app, client, login, estate_pair, make, dbs):
+    from portal.models import UserStatus
+
+    make.user("held@elsewhere.test", status=UserStatus.SUSPENDED)
+    login(estate_pair.alpha.admin.email)
+    assert _invite(client, email="held@elsewhere.test").status_code == 302
+    with dbs() as s:
+        mail = s.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "held@elsewhere.test"))
+    link = re.search(r"http://localhost(/invite/\S+)", mail.body).group(1)
+    response = app.test_client().post(link, data={"password": PASSWORD})
+    assert response.status_code == 403 and b"suspended" in response.data

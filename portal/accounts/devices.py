@@ -110,6 +110,7 @@ def reset_device(actor: User, estate: Estate, user_id: int) -> Membership:
               "bound_at": membership.bound_at.isoformat() if membership.bound_at else None}
     membership.bound_device_id = None
     membership.bound_at = None
+    membership.device_contact_at = None
     end_kiosk_tokens([membership.id])  # even if the same device is bound again later
     audit.record("guard.device_reset", membership, actor_id=actor.id, before=before, after={"device": None})
     db.session.commit()

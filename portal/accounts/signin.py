@@ -257,6 +257,7 @@ def request_password_reset(email: str) -> None:
     else:  # the same write and commit as above, minus the link and the message
         audit.record("auth.password_reset_refused", user if user is not None else User(), actor_id=None,
                      estate_id=None, after={"account": "inactive" if user is not None else "unknown"})
+        db.session.flush()  # as send_email does above
     db.session.commit()
 
 
