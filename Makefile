@@ -55,7 +55,7 @@ serve: translations db
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 wsgi:app
 
 test: translations
-	$(BIN)/pytest -m "not browser and not slow" -q
+	$(BIN)/pytest -m "not browser and not slow" -q -n auto
 
 test-pg: translations
 	TEST_DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest -m "not browser" -q

@@ -22,3 +22,15 @@ def plate_pattern(text: str) -> str | None:
     `text`, or None when `text` holds no letter or digit (it would match every plate)."""
     plate = normalise_plate(text)
     return like_pattern(plate).upper() if plate else None
+
+
+# Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): in a name they make
+# the text display backwards ("\u202eABC" shows as "CBA"). normalise_plate drops them too
+# (it keeps letters and digits only).
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def strip_bidi_controls(text: str | None) -> str:
+    """`text` without bidirectional embedding, override and isolate characters; for the
+    names people type (the stored name then displays as typed, never reversed)."""
+    return (text or "").translate(_BIDI_CONTROLS)

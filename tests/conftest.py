@@ -1,5 +1,7 @@
 """Fixtures: a migrated database per run (SQLite file, or PostgreSQL when
-TEST_DATABASE_URL is set), emptied after every test; factories; sign-in helpers."""
+TEST_DATABASE_URL is set); each test runs in a transaction rolled back at its end
+(tests marked `real_commits` commit for real, and the tables are emptied after them);
+factories; sign-in helpers."""
 
 from __future__ import annotations
 
@@ -65,6 +67,17 @@ def database_url(tmp_path_factory):
         yield url
 
 
+class _BoundToConnection:
+    """Flask-SQLAlchemy's session, except that a session bound to a connection (as every
+    session is during a rolled-back test) uses that connection and not the app's engine.
+    Mixed into the app's own session class, so the app's session events still apply."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and isinstance(self.bind, sa.Connection):
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _app(database_url):
     app = create_app(
@@ -86,18 +99,46 @@ def _app(database_url):
 
             db.engine.dispose()
         flask_migrate.upgrade()
+    factory = db.session.session_factory
+    factory.class_ = type("_TestSession", (_BoundToConnection, factory.class_), {})
     return app
 
 
-@pytest.fixture
-def app(_app):
-    """The app, its configuration restored and its tables emptied after each test."""
-    saved = dict(_app.config)
-    yield _app
-    _app.config.clear()
-    _app.config.update(saved)
-    limiter.reset()
-    with _app.app_context():
+@contextmanager
+def _rolled_back(app):
+    """Everything inside runs in one transaction on one connection, rolled back at the end.
+
+    Every database session (one per app context: the test's own, and each test-client
+    request's) is bound to that connection and turns its commits into the RELEASE of a
+    SAVEPOINT (SQLAlchemy's join_transaction_mode="create_savepoint"), so the app's code
+    commits and rolls back as usual without ending the outer transaction."""
+    with app.app_context():
+        engine = db.engine
+    conn = engine.connect()
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite's legacy transaction handling begins a transaction only before DML, so a
+        # SAVEPOINT could open (and its RELEASE commit) the transaction: take control instead.
+        driver = conn.connection.driver_connection
+        saved_isolation = driver.isolation_level
+        driver.isolation_level = None
+    outer = conn.begin()
+    if sqlite:
+        conn.exec_driver_sql("BEGIN")
+    factory = db.session.session_factory
+    factory.kw.update(bind=conn, join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        del factory.kw["bind"], factory.kw["join_transaction_mode"]
+        outer.rollback()
+        if sqlite:
+            driver.isolation_level = saved_isolation
+        conn.close()
+
+
+def _empty_tables(app):
+    with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         if db.engine.dialect.name == "postgresql":
             db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -105,6 +146,26 @@ def app(_app):
             for table in tables:
                 db.session.execute(sa.text(f"DELETE FROM {table}"))
         db.session.commit()
+
+
+@pytest.fixture
+def app(_app, request):
+    """The app, its configuration and rate limits restored after each test, which runs in a
+    transaction rolled back at its end. A test marked `real_commits` (its own threads or
+    connections must see its rows) commits for real instead, and the tables are emptied
+    after it."""
+    saved = dict(_app.config)
+    if request.node.get_closest_marker("real_commits"):
+        try:
+            yield _app
+        finally:
+            _empty_tables(_app)
+    else:
+        with _rolled_back(_app):
+            yield _app
+    _app.config.clear()
+    _app.config.update(saved)
+    limiter.reset()
 
 
 @pytest.fixture
@@ -260,9 +321,13 @@ def estate_pair(make):
     return SimpleNamespace(**result)
 
 
+_SAVEPOINT_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
 @pytest.fixture
 def count_queries(app):
-    """Counts the SQL statements run inside the `with` block."""
+    """Counts the SQL statements run inside the `with` block (not the SAVEPOINTs that stand
+    in for transactions in a rolled-back test)."""
 
     class Counter:
         def __init__(self):
@@ -274,8 +339,9 @@ def count_queries(app):
             sa.event.listen(self.engine, "before_cursor_execute", self._inc)
             return self
 
-        def _inc(self, *args, **kwargs):
-            self.count += 1
+        def _inc(self, conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(_SAVEPOINT_STATEMENTS):
+                self.count += 1
 
         def __exit__(self, *exc):
             sa.event.remove(self.engine, "before_cursor_execute", self._inc)

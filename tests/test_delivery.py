@@ -13,6 +13,9 @@ from portal.gate import walkins
 from portal.integrations import delivery, messaging
 from portal.models import Estate, OutboxMessage, Role, User
 
+# Delivery happens after a real commit: these tests commit for real (tables emptied after).
+pytestmark = pytest.mark.real_commits
+
 DEVICE = "tablet-delivery-0123456789"
 HEADERS = {"X-Gate-Device": DEVICE}
 

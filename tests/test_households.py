@@ -429,6 +429,7 @@ def test_a_card_holder_must_be_a_current_member_of_the_household(client, admin, 
         assert _count(s, AccessCard) == 0
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 def test_two_admins_asking_for_the_last_card_at_once_get_one(app, estate_pair, monkeypatch, dbs):
     """Decided under the unit's row lock: both requests count the live cards, but the
     second counts only after the first has committed."""

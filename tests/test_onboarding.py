@@ -441,6 +441,7 @@ def test_a_decided_request_cannot_be_decided_again(client, admin, dbs):
         assert count(s, AuditLog, AuditLog.action.like("approval.%")) == 2  # requested, approved
 
 
+@pytest.mark.real_commits  # the other admin writes on a connection of its own
 def test_two_admins_deciding_at_once_decide_it_once(client, admin, app, dbs):
     """Another admin rejects the request between our read and our write: the
     conditional UPDATE finds it no longer PENDING, and nothing of ours is written."""

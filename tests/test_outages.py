@@ -103,6 +103,7 @@ def database_refused(app):
         engine.dispose()
 
 
+@pytest.mark.real_commits  # new connections must be refused
 def test_database_down_kiosk_check_in_and_bootstrap_are_503_envelopes_then_the_retry_applies_once(
         app, client, make, dbs):
     estate, guard, visit = guard_and_pass(make)
@@ -124,6 +125,7 @@ def test_database_down_kiosk_check_in_and_bootstrap_are_503_envelopes_then_the_r
                         .where(GateEvent.client_event_id == "evt-outage-0001")) == 1
 
 
+@pytest.mark.real_commits  # new connections must be refused
 def test_database_down_sign_in_is_a_translated_503(app, client, make):
     make.user("someone@example.test")
     with database_refused(app):
@@ -134,6 +136,7 @@ def test_database_down_sign_in_is_a_translated_503(app, client, make):
     assert 'lang="es"' in html and 'id="service-unavailable"' in html and "Service unavailable" not in html
 
 
+@pytest.mark.real_commits  # new connections must be refused
 def test_database_down_gate_page_renders_without_the_database_and_points_to_offline_mode(
         app, client, make, login):
     estate, guard, _visit = guard_and_pass(make)
@@ -150,6 +153,7 @@ def test_database_down_gate_page_renders_without_the_database_and_points_to_offl
     assert client.get("/e/alpha/gate/").status_code == 200  # and back
 
 
+@pytest.mark.real_commits  # new connections must be refused
 def test_health_on_sqlite_checks_that_the_database_takes_writes(app, client):
     with app.app_context():
         engine = db.engine

@@ -20,6 +20,7 @@ def restore_limiter():
     limiter._storage, limiter._limiter = saved
 
 
+@pytest.mark.real_commits  # two more apps, each with its own engine
 def test_sixth_sign_in_attempt_is_limited_and_counted_in_redis(database_url, app, restore_limiter):
     config = {
         "TESTING": True,

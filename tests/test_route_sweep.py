@@ -102,7 +102,7 @@ ARG_KINDS = {
 }
 ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user"}
 # Converters the sweep can fill (an id is an int; a new kind of argument needs a look).
-KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "IntegerConverter"}
+KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "BoundedIntConverter"}  # the app's int: 0…2³¹−1
 
 
 def _kind(rule, arg: str, table: dict) -> str:

@@ -300,6 +300,7 @@ def test_the_guard_withdraws_a_pending_walk_in_only(app, people):
         walkins.cancel(_user("guard@alpha.test"), _estate("alpha"), answered, _now())
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a real race needs PostgreSQL")
 def test_two_residents_answering_at_once_one_wins(app, people):
     walk_in_id = _create(app)

@@ -14,6 +14,7 @@ from portal.errors import InvalidValue
 from portal.extensions import db
 from portal.models import Estate, Membership, User
 from portal.phones import InvalidPhone, normalise_phone
+from portal.text import strip_bidi_controls
 
 REQUIRED = _l("This field is required.")
 
@@ -99,7 +100,7 @@ def _phone_taken(phone: str, user_id: int) -> bool:
 
 
 def update_profile(user: User, data: ProfileData) -> User:
-    name = (data.full_name or "").strip()
+    name = strip_bidi_controls(data.full_name).strip()
     if not name:
         raise InvalidValue("full_name", REQUIRED)
     email = (data.email or "").strip() or None

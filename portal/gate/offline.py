@@ -55,7 +55,7 @@ from portal.visits.bans import _active as _active_ban
 from portal.visits.rules import REFUSAL_MESSAGES
 
 MAX_ITEMS = 500
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before this, a time is not a scan's: a validation error
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before it, an offline time is a broken clock (and near year 1, a crash)
 RECENTLY_ENDED = timedelta(days=1)  # ended passes kept offline, to deny them with the right reason
 EVENT_TYPES = ("ENTRY", "EXIT")
 
@@ -193,7 +193,7 @@ def _result(client_event_id, status: str, code: str | None = None, message=None,
 
 
 def parse_time(raw) -> datetime | None:
-    """An ISO-8601 time with a zone, as aware UTC; None if it is not one."""
+    """An ISO-8601 time with a zone, as aware UTC; None if it is not one, or is before EARLIEST."""
     if not isinstance(raw, str) or not raw.strip():
         return None
     try:
@@ -201,7 +201,7 @@ def parse_time(raw) -> datetime | None:
         if value.tzinfo is None or value.utcoffset() is None:
             return None
         value = value.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, year 9999 west of it
         return None
     return value if value >= EARLIEST else None
 
@@ -218,7 +218,7 @@ def _validate(item) -> tuple[dict | None, str | None]:
         return None, _l("event_type must be ENTRY or EXIT.")
     occurred_at = parse_time(item.get("occurred_at"))
     if occurred_at is None:
-        return None, _l("occurred_at must be an ISO-8601 time with a time zone.")
+        return None, _l("occurred_at must be an ISO-8601 time with a time zone, from the year 2000 on.")
     qr_token, code = item.get("qr_token"), item.get("visitor_code")
     qr_token = qr_token.strip() if isinstance(qr_token, str) else ""
     code = code.strip() if isinstance(code, str) else ""

@@ -37,6 +37,7 @@ from portal.models import (
     WalkInStatus,
 )
 from portal.phones import InvalidPhone, normalise_phone
+from portal.text import strip_bidi_controls
 from portal.visits import service as visits
 from portal.visits.bans import active_ban
 
@@ -192,7 +193,7 @@ def responders(estate: Estate, unit: Unit) -> list[User]:
 
 
 def _clean(estate: Estate, data: WalkInData) -> WalkInData:
-    name = " ".join((data.visitor_name or "").split())
+    name = " ".join(strip_bidi_controls(data.visitor_name).split())
     if not name:
         raise InvalidValue("visitor_name", _l("Enter the visitor's name."))
     if len(name) > 160:

@@ -33,7 +33,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone
-from portal.text import like_pattern, normalise_plate
+from portal.text import like_pattern, normalise_plate, strip_bidi_controls
 from portal.units.service import get_unit
 
 TYPE_ORDER = {t: i for i, t in enumerate(ResidentType)}
@@ -194,12 +194,12 @@ def _phone(estate: Estate, field_name: str, raw: str | None) -> str | None:
 def _clean(estate: Estate, data: MemberData) -> dict:
     email = (data.email or "").strip() or None
     return {
-        "full_name": data.full_name.strip(),
+        "full_name": strip_bidi_controls(data.full_name).strip(),
         "resident_type": ResidentType(data.resident_type),
         "phone": _phone(estate, "phone", data.phone),
         "email": email,
         "move_in_date": data.move_in_date,
-        "emergency_contact_name": (data.emergency_contact_name or "").strip(),
+        "emergency_contact_name": strip_bidi_controls(data.emergency_contact_name).strip(),
         "emergency_contact_phone": _phone(estate, "emergency_contact_phone", data.emergency_contact_phone),
     }
 

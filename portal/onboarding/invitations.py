@@ -50,7 +50,7 @@ from portal.onboarding.contact import (
     estate_today,
 )
 from portal.phones import phone_digits
-from portal.text import like_pattern
+from portal.text import like_pattern, strip_bidi_controls
 
 # --- invitations -----------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> In
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
         raise Forbidden(_l("Your role does not allow you to invite this kind of account."))
     errors: dict = {}
-    full_name = " ".join((data.full_name or "").split())
+    full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:
         errors["full_name"] = _l("This field is required.")
     email = _email(data.email)

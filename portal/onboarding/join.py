@@ -41,6 +41,7 @@ from portal.onboarding.contact import (
     _phone,
     message_language_in,
 )
+from portal.text import strip_bidi_controls
 
 # --- estates and join codes ----------------------------------------------------------
 
@@ -194,7 +195,7 @@ def request_to_join(estate: Estate, data: JoinData) -> Approval | None:
     if not estate.is_open:
         raise NotFound(_l("This estate is not taking sign-ups."))
     errors: dict = {}
-    full_name = " ".join((data.full_name or "").split())
+    full_name = " ".join(strip_bidi_controls(data.full_name).split())
     if not full_name:
         errors["full_name"] = _l("This field is required.")
     email = _email(data.email)

@@ -43,7 +43,7 @@ from portal.models import (
     utcnow,
 )
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
-from portal.text import like_pattern, normalise_plate, plate_pattern
+from portal.text import like_pattern, normalise_plate, plate_pattern, strip_bidi_controls
 from portal.visits import rules
 from portal.visits.bans import active_ban
 
@@ -178,7 +178,7 @@ def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData],
     for i, guest in enumerate(guests):
         if guest.blank:
             continue
-        name = " ".join(guest.full_name.split())
+        name = " ".join(strip_bidi_controls(guest.full_name).split())
         if not name and not delivery:
             raise InvalidValue(f"guests-{i}-full_name", _l("Enter the visitor's name."))
         if len(name) > 160:

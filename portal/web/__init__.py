@@ -10,7 +10,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from portal.web import inputs
+
+    inputs.init_app(app)  # the bounded `int` converter, before any rule is added
     _register_blueprints(app)
+    inputs.init_checks(app)  # control characters, deep JSON: refused before any blueprint's hook
 
     from portal.web import errors, i18n, links, outages, request_meta, security_headers, ui
 

@@ -3,39 +3,21 @@ string and streaming an export."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, stream_with_context
-from flask_babel import lazy_gettext as _l
 
 from portal.audit import browse as service
 from portal.audit.browse import AuditFilters
-
-BAD_DATE = _l("Enter a date as YYYY-MM-DD.")
-DATES_REVERSED = _l("The end date is before the start date.")
-
-
-def _date(raw: str | None, errors: dict, name: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = BAD_DATE
-        return None
+from portal.web.inputs import date_range, db_int
 
 
 def filters_from_args(args, with_estate: bool = False) -> tuple[AuditFilters, dict]:
     """The filters of the query string, and a message per bad field (those are ignored)."""
     errors: dict = {}
-    date_from = _date(args.get("from"), errors, "from")
-    date_to = _date(args.get("to"), errors, "to")
-    if date_from and date_to and date_to < date_from:
-        errors["to"] = DATES_REVERSED
-        date_to = None
-    estate_id = args.get("estate", type=int) if with_estate else None
+    date_from, date_to = date_range(args, errors)
+    estate_id = args.get("estate", type=db_int) if with_estate else None
     return AuditFilters(
         actor=args.get("actor", "")[:100], action=args.get("action", "")[:60],
         target_type=args.get("type", "")[:40], date_from=date_from, date_to=date_to, estate_id=estate_id,

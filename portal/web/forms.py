@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     FieldList,
     Form,
@@ -33,6 +32,7 @@ from portal.models import PassType, ResidentType, Role
 from portal.onboarding.contact import REASON_MAX
 from portal.onboarding.invitations import InviteData
 from portal.visits.service import MAX_GUESTS, GuestData, VisitData
+from portal.web.inputs import BoundedDateField
 
 # The demo accounts live under the reserved ".test" domain; accept it like any other.
 if "test" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
@@ -97,9 +97,9 @@ class VisitForm(VisitorsMixin, FlaskForm):
         _l("Pass type"), choices=[SelectChoice(t.value, label) for t, label in PASS_TYPE_LABELS.items()],
         default=PassType.SINGLE_USE.value,
     )
-    start_date = DateField(_l("Starts on"), validators=[Optional()])
+    start_date = BoundedDateField(_l("Starts on"), validators=[Optional()])
     start_time = TimeField(_l("At"), validators=[Optional()])
-    end_date = DateField(_l("Ends on"), validators=[Optional()])
+    end_date = BoundedDateField(_l("Ends on"), validators=[Optional()])
     end_time = TimeField(_l("At"), validators=[Optional()], render_kw={"aria-label": _l("End time")})
     max_entries = IntegerField(_l("Number of entries"), validators=[Optional()], default=2)
     weekdays = MultiCheckboxField(_l("Days of the week"), validators=[Optional()])
@@ -212,7 +212,7 @@ class BanForm(FlaskForm):
     severity = SelectField(_l("Severity"), choices=[SelectChoice(value, label) for value, label in
                                                    SEVERITY_LABELS.items()], default="MEDIUM")
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=300, message=TOO_LONG)])
-    expires_on = DateField(_l("Banned until (optional)"), validators=[Optional()],
+    expires_on = BoundedDateField(_l("Banned until (optional)"), validators=[Optional()],
                            format="%Y-%m-%d")
 
     def data_for_service(self, timezone: str):

@@ -12,6 +12,7 @@ from portal.gate import service
 from portal.models import utcnow
 from portal.visits import bans
 from portal.web.forms import BanForm
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
@@ -29,7 +30,7 @@ def register(bp: Blueprint, area: str) -> None:
     def bans_list():
         guard_check()
         filters = bans.BanFilters(q=request.args.get("q", ""), state=request.args.get("state", "ACTIVE"))
-        page = request.args.get("page", 1, type=int)
+        page = page_arg()
         return render("gate/bans.html", block="ban_table", area=area, filters=filters,
                       bans=bans.list_bans(g.estate, filters, page=page))
 
@@ -58,7 +59,7 @@ def register(bp: Blueprint, area: str) -> None:
     def passes_list():
         guard_check()
         filters = service.PassFilters(q=request.args.get("q", ""))
-        page = request.args.get("page", 1, type=int)
+        page = page_arg()
         return render("gate/passes.html", block="pass_table", area=area, filters=filters,
                       passes=service.list_active_passes(g.estate, filters, utcnow(), page=page))
 

@@ -35,7 +35,9 @@ def render(template: str, block: str | None = None, **context) -> str:
 
 
 def is_safe_next(target: str | None) -> bool:
-    if not target:
+    """A path on this site: no scheme or host, no control characters (a CR/LF would split
+    the Location header) and no backslash (browsers read `/\\host` as `//host`)."""
+    if not target or any(ch < " " or ch in "\x7f\\" for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")

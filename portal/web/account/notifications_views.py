@@ -16,6 +16,7 @@ from portal import notifications
 from portal.models import utcnow
 from portal.web.account import bp
 from portal.web.i18n import formatting_locale
+from portal.web.inputs import page_arg
 from portal.web.ui import is_safe_next, render
 
 
@@ -27,7 +28,7 @@ def notifications_count():
 
 @bp.get("/notifications")
 def notifications_list():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     items = notifications.list_notifications(current_user, page=page)
     zones = notifications.estate_timezones(items.items)
 

@@ -9,6 +9,7 @@ from portal.errors import DomainError, NotFound
 from portal.onboarding import approvals, join
 from portal.web.admin import bp
 from portal.web.forms import RejectForm
+from portal.web.inputs import db_int, page_arg
 from portal.web.ui import render
 
 
@@ -31,7 +32,7 @@ def _filters() -> approvals.ApprovalFilters:
 
 def _queue(status_code: int = 200, bulk_error: str | None = None, selected: frozenset[int] = frozenset()):
     filters = _filters()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     join_code = join.ensure_join_code(current_user, g.estate)
     return render(
         "admin/approvals.html",
@@ -94,7 +95,7 @@ def approval_reject(approval_id: int):
 
 @bp.post("/approvals/bulk")
 def approvals_bulk():
-    ids = request.form.getlist("ids", type=int)
+    ids = request.form.getlist("ids", type=db_int)
     approve = request.form.get("action") == "approve"
     try:
         result = approvals.decide(g.access, ids, approve, request.form.get("reason", ""))

@@ -7,13 +7,14 @@ from flask import g, request
 from portal.audit import browse as service
 from portal.web.admin import bp
 from portal.web.audit_pages import export_response, filters_from_args
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
 @bp.get("/audit/")
 def audit_list():
     filters, errors = filters_from_args(request.args)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     actions, target_types = service.choices(g.estate)
     body = render(
         "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +11,7 @@ from portal.estates import settings
 from portal.incidents import service as incidents
 from portal.web.admin import bp
 from portal.web.admin.forms import SettingsForm
+from portal.web.inputs import date_range, page_arg
 from portal.web.ui import render
 
 
@@ -35,20 +34,15 @@ def settings_edit():
     return render("admin/settings.html", form=form), 422 if form.errors else 200
 
 
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.get("/incidents")
 def incidents_list():
-    filters = incidents.IncidentFilters(incident_type=request.args.get("type", ""),
-                                        date_from=_date("from"), date_to=_date("to"))
-    page = request.args.get("page", 1, type=int)
+    errors: dict = {}
+    date_from, date_to = date_range(request.args, errors)
+    filters = incidents.IncidentFilters(incident_type=request.args.get("type", ""), date_from=date_from,
+                                        date_to=date_to)
+    page = page_arg()
     query = {"type": filters.incident_type, "from": request.args.get("from", ""), "to": request.args.get("to", "")}
-    return render("admin/incidents.html", block="incident_table", filters=filters,
+    return render("admin/incidents.html", block="incident_table", filters=filters, errors=errors,
                   query={k: v for k, v in query.items() if v},
                   incidents=incidents.list_incidents(g.estate, filters, page=page))
 

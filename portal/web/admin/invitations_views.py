@@ -8,6 +8,7 @@ from portal.errors import DomainError, NotFound
 from portal.onboarding import invitations, join
 from portal.web.admin import bp
 from portal.web.forms import InviteForm, apply_field_errors
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
@@ -34,7 +35,7 @@ def invitations_list():
         "admin/invitations.html",
         block="invitation_table",
         form=form,
-        invitations=invitations.list_invitations(g.estate, filters, page=request.args.get("page", 1, type=int)),
+        invitations=invitations.list_invitations(g.estate, filters, page=page_arg()),
         filters=filters,
     ), status
 

@@ -9,6 +9,7 @@ from portal.accounts import devices, members
 from portal.errors import DomainError, NotFound
 from portal.web.admin import bp
 from portal.web.admin.members_forms import RolesForm
+from portal.web.inputs import page_arg
 from portal.web.ui import is_safe_next, render
 
 
@@ -26,7 +27,7 @@ def members_list():
     filters = members.MemberFilters(
         q=request.args.get("q", ""), role=request.args.get("role", ""), status=request.args.get("status", ""),
     )
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "admin/members.html", block="member_table", filters=filters,
         members=members.list_members(g.estate, filters, page=page),

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TelField
+from wtforms import EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -11,6 +11,7 @@ from portal.labels import RESIDENT_TYPE_LABELS
 from portal.models import ResidentType
 from portal.phones import InvalidPhone, normalise_phone
 from portal.web.admin.forms import REQUIRED, TOO_LONG
+from portal.web.inputs import BoundedDateField
 
 BAD_PHONE = _l("Enter a valid phone number.")
 
@@ -38,7 +39,7 @@ class MemberForm(_PhoneRegionForm):
     phone = TelField(_l("Phone number"), validators=[Optional(), Length(max=30, message=TOO_LONG)])
     email = EmailField(_l("Email"), validators=[
         Optional(), Length(max=254, message=TOO_LONG), Email(_l("Enter a valid email address."))])
-    move_in_date = DateField(_l("Move-in date"), validators=[Optional()])
+    move_in_date = BoundedDateField(_l("Move-in date"), validators=[Optional()])
     emergency_contact_name = StringField(
         _l("Emergency contact name"), validators=[Optional(), Length(max=160, message=TOO_LONG)])
     emergency_contact_phone = TelField(
@@ -63,7 +64,7 @@ class MemberForm(_PhoneRegionForm):
 
 
 class MoveOutForm(FlaskForm):
-    move_out_date = DateField(_l("Move-out date"), validators=[InputRequired(REQUIRED)])
+    move_out_date = BoundedDateField(_l("Move-out date"), validators=[InputRequired(REQUIRED)])
 
 
 class VehicleForm(FlaskForm):

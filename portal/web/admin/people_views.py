@@ -18,6 +18,7 @@ from portal.web.admin.people_forms import (
     MoveOutForm,
     VehicleForm,
 )
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
@@ -40,7 +41,7 @@ def residents_list():
         resident_type=request.args.get("type", ""),
         status=request.args.get("status", ""),
     )
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "admin/residents.html",
         block="resident_table",

@@ -9,6 +9,7 @@ from portal.models import utcnow
 from portal.units import service as units
 from portal.web.admin import bp
 from portal.web.admin.forms import UnitForm
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
@@ -30,7 +31,7 @@ def units_list():
         status=request.args.get("status", ""),
         unit_type=request.args.get("type", ""),
     )
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "admin/units.html",
         block="unit_table",

@@ -3,8 +3,6 @@ events log. The rules live in portal/gate/log.py; revoking reuses the gate's rev
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
@@ -14,26 +12,8 @@ from portal.models import GateEventType, GateMethod, PassType, utcnow
 from portal.visits.rules import REFUSAL_MESSAGES
 from portal.visits.service import pass_state
 from portal.web.admin import bp
-from portal.web.audit_pages import BAD_DATE, DATES_REVERSED
+from portal.web.inputs import date_range, db_int, page_arg
 from portal.web.ui import render
-
-
-def _dates(args, errors: dict) -> tuple[date | None, date | None]:
-    found = []
-    for name in ("from", "to"):
-        raw = (args.get(name) or "").strip()
-        value = None
-        if raw:
-            try:
-                value = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = BAD_DATE
-        found.append(value)
-    date_from, date_to = found
-    if date_from and date_to and date_to < date_from:
-        errors["to"] = DATES_REVERSED
-        date_to = None
-    return date_from, date_to
 
 
 def _choice(args, name: str, allowed) -> str:
@@ -43,9 +23,9 @@ def _choice(args, name: str, allowed) -> str:
 
 def _visit_filters(args) -> tuple[log.VisitLogFilters, dict]:
     errors: dict = {}
-    date_from, date_to = _dates(args, errors)
+    date_from, date_to = date_range(args, errors)
     return log.VisitLogFilters(
-        q=args.get("q", "")[:100], date_from=date_from, date_to=date_to, unit_id=args.get("unit", type=int),
+        q=args.get("q", "")[:100], date_from=date_from, date_to=date_to, unit_id=args.get("unit", type=db_int),
         status=_choice(args, "status", log.VISIT_STATUS_FILTERS), pass_type=_choice(args, "type", PassType.__members__),
         host=args.get("host", "")[:100],
     ), errors
@@ -53,11 +33,11 @@ def _visit_filters(args) -> tuple[log.VisitLogFilters, dict]:
 
 def _event_filters(args) -> tuple[log.EventFilters, dict]:
     errors: dict = {}
-    date_from, date_to = _dates(args, errors)
+    date_from, date_to = date_range(args, errors)
     return log.EventFilters(
-        date_from=date_from, date_to=date_to, unit_id=args.get("unit", type=int),
+        date_from=date_from, date_to=date_to, unit_id=args.get("unit", type=db_int),
         event_type=_choice(args, "type", GateEventType.__members__), reason=_choice(args, "reason", log.DENIAL_REASONS),
-        gate=args.get("gate", "").strip()[:60], guard_id=args.get("guard", type=int),
+        gate=args.get("gate", "").strip()[:60], guard_id=args.get("guard", type=db_int),
         method=_choice(args, "method", GateMethod.__members__),
     ), errors
 
@@ -78,7 +58,7 @@ def visits_list():
         "admin/visit_log.html", block="visit_table", filters=filters, errors=errors, now=now,
         units=log.estate_units(g.estate), status_labels=log.VISIT_STATUS_FILTERS,
         today=log.today_numbers(g.estate, now),
-        visits=log.list_visits(g.estate, filters, now, page=request.args.get("page", 1, type=int)),
+        visits=log.list_visits(g.estate, filters, now, page=page_arg()),
     )
     return body, 422 if errors else 200
 
@@ -121,7 +101,7 @@ def gate_events_list():
         "admin/gate_events.html", block="event_table", filters=filters, errors=errors, gates=gates, guards=guards,
         units=log.estate_units(g.estate), event_labels=log.EVENT_TYPE_LABELS, method_labels=log.METHOD_LABELS,
         reasons=log.DENIAL_REASONS, refusal_labels=REFUSAL_MESSAGES,
-        events=log.list_events(g.estate, filters, page=request.args.get("page", 1, type=int)),
+        events=log.list_events(g.estate, filters, page=page_arg()),
     )
     return body, 422 if errors else 200
 

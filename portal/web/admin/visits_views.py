@@ -11,6 +11,7 @@ from portal.errors import DomainError
 from portal.visits import service as visits
 from portal.web.admin import bp
 from portal.web.forms import VisitForm, attach_error, prefill_window
+from portal.web.inputs import db_int
 from portal.web.ui import render
 
 
@@ -21,7 +22,7 @@ def visit_new():
     status = 200
     if request.method == "GET":
         prefill_window(form, g.estate.timezone)
-        unit_id = request.args.get("unit", type=int)
+        unit_id = request.args.get("unit", type=db_int)
         if unit_id in {u.id for u in units}:
             form.unit_id.data = unit_id
     elif "add_guest" in request.form and len(form.guests.entries) < visits.MAX_GUESTS:

@@ -127,7 +127,8 @@ def spec() -> dict:
             "client_event_id": {"type": "string", "minLength": 8, "maxLength": 100},
             "event_type": {"enum": ["ENTRY", "EXIT"]},
             "occurred_at": {"type": "string", "format": "date-time",
-                            "description": "ISO-8601 with a zone; at most 5 minutes in the future"},
+                            "description": "ISO-8601 with a zone, from the year 2000 on; at most 5 minutes in "
+                                           "the future (an item outside is REJECTED alone, VALIDATION_ERROR)"},
             "qr_token": {"type": "string"}, "visitor_code": {"type": "string"}, "gate": GATE}},
         "SyncResult": {"type": "object", "required": ["client_event_id", "status", "code", "message", "visit_id"],
                        "properties": {

@@ -15,13 +15,14 @@ from portal.models import Estate, EstateStatus
 from portal.web.audit_pages import export_response, filters_from_args
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm
+from portal.web.inputs import db_int, page_arg
 from portal.web.ui import is_safe_next, render
 
 
 @bp.get("/")
 def home():
     filters = enterprise.EstateFilters(q=request.args.get("q", ""), status=request.args.get("status", ""))
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "enterprise/home.html", block="estate_table", counts=service.platform_counts(), filters=filters,
         estates=enterprise.list_estates(filters, page=page),
@@ -80,9 +81,9 @@ def estate_reactivate(estate_id: int):
 def users_list():
     filters = users.UserFilters(
         q=request.args.get("q", ""), status=request.args.get("status", ""),
-        estate_id=request.args.get("estate", type=int), role=request.args.get("role", ""),
+        estate_id=request.args.get("estate", type=db_int), role=request.args.get("role", ""),
     )
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "enterprise/users.html", block="user_table", filters=filters, estates=users.estate_choices(),
         users=users.list_users(filters, page=page),
@@ -134,7 +135,7 @@ def _audit_scope():
 @bp.get("/audit/")
 def audit_list():
     filters, errors, _estate, tz = _audit_scope()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     actions, target_types = audit_log.choices(None)
     body = render(
         "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,

@@ -12,6 +12,7 @@ from portal.incidents import service as incidents
 from portal.models import utcnow
 from portal.web.gate import bp
 from portal.web.gate.incident_forms import IncidentForm
+from portal.web.inputs import page_arg
 from portal.web.supervision import may_manage_gate
 from portal.web.ui import render
 
@@ -29,7 +30,7 @@ def gate_choose():
 
 
 def incidents_page(form: IncidentForm, status: int = 200):
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render("gate/incidents.html", block="incident_list", form=form,
                   incidents=incidents.list_incidents(g.estate, page=page, per_page=10),
                   can_manage=may_manage_gate(),

@@ -8,17 +8,18 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from portal.incidents.service import MAX_PHOTO_BYTES, IncidentData
 from portal.labels import INCIDENT_TYPE_LABELS
+from portal.web.inputs import BoundedDateTimeLocalField
 
 BAD_TIME = _l("Give a date and time, e.g. 2025-03-01 14:30.")
 
 
-class LocalDateTimeField(DateTimeLocalField):
+class LocalDateTimeField(BoundedDateTimeLocalField):
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)

@@ -19,6 +19,7 @@ from portal.models import GateMethod, utcnow
 from portal.onboarding.invitations import invite_powers
 from portal.web.gate import bp
 from portal.web.gate.device_views import COOKIE, HEADER
+from portal.web.inputs import db_int, page_arg
 from portal.web.supervision import may_manage_gate
 from portal.web.ui import render
 
@@ -45,7 +46,7 @@ def _context(method: str = "CODE") -> service.GateContext:
 def _page(block: str | None = None, status: int = 200, **extra):
     query = request.args.get("q", "")
     find = request.args.get("find", "")
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     context = dict(
         counts=estates.estate_counts(g.estate),
         query=query,
@@ -80,7 +81,7 @@ def check():
     """Look a pass up by its typed code (or a search result's id): ADMIT or DENY."""
     code = request.form.get("code", "")
     qr_token = request.form.get("qr_token", "").strip() or None  # from a camera scanner
-    visit_id = request.form.get("visit_id", type=int)
+    visit_id = request.form.get("visit_id", type=db_int)
     method = "SEARCH" if visit_id else "QR" if qr_token else "CODE"
     if visit_id is None and qr_token is None and not service.normalise_code(code):
         return _page(block="result", status=422, code=code, code_error=True)
@@ -117,7 +118,7 @@ def visit_exit(visit_id: int):
 def inside():
     """Everyone inside now: the evacuation roll (printable with ?print=1)."""
     printable = request.args.get("print") == "1"
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     rows = service.inside_now(g.estate, page=page, per_page=500 if printable else 25)
     template = "gate/inside_print.html" if printable else "gate/inside.html"
     return render(template, block=None if printable else "inside_table", rows=rows, now=utcnow(),

@@ -12,6 +12,7 @@ from portal.gate import service, walkins
 from portal.models import WalkInStatus, utcnow
 from portal.web.gate import bp
 from portal.web.gate.walkin_forms import WalkInForm
+from portal.web.inputs import page_arg
 from portal.web.ui import render
 
 
@@ -27,7 +28,7 @@ def _gate_name() -> str:
 
 def _list_context() -> dict:
     now = utcnow()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return dict(walkins=walkins.list_today(g.estate, now, page=page), now=now, desk=request.args.get("desk") == "1",
                 effective_status=walkins.effective_status)
 

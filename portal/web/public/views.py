@@ -6,6 +6,7 @@ from portal.accounts import signin as auth_service
 from portal.extensions import db, limiter
 from portal.models import OutboxMessage
 from portal.web import outages
+from portal.web.inputs import page_arg
 from portal.web.public import bp
 from portal.web.tenancy import resolve_estate, user_memberships
 from portal.web.ui import area_url, home_url_for, is_safe_next, render
@@ -63,7 +64,7 @@ def dev_outbox():
     gives it): every email and SMS the portal has sent, newest first."""
     if not current_app.config["DEV_MODE"] or request.remote_addr not in LOCAL_ADDRESSES:
         abort(404)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     messages = db.paginate(
         sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=20, error_out=False
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     StringField,
     TimeField,
 )
 from wtforms.validators import Length, Optional
 
 from portal.web.forms import TOO_LONG, VisitorsMixin
+from portal.web.inputs import BoundedDateField
 
 
 class VisitEditForm(VisitorsMixin, FlaskForm):
@@ -20,14 +20,14 @@ class VisitEditForm(VisitorsMixin, FlaskForm):
 
 
 class ExtendForm(FlaskForm):
-    end_date = DateField(_l("New end date"), validators=[Optional()])
+    end_date = BoundedDateField(_l("New end date"), validators=[Optional()])
     end_time = TimeField(_l("New end time"), validators=[Optional()])
 
 
 class PersonalBanForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30, message=TOO_LONG)])
     reason = StringField(_l("Reason (only you see it)"), validators=[Optional(), Length(max=300, message=TOO_LONG)])
-    expires_on = DateField(_l("Until (optional)"), validators=[Optional()])
+    expires_on = BoundedDateField(_l("Until (optional)"), validators=[Optional()])
 
 
 

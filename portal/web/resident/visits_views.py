@@ -15,6 +15,7 @@ from portal.models import utcnow
 from portal.visits import service as visits
 from portal.visits.rules import REFUSAL_MESSAGES
 from portal.web.forms import VisitForm, attach_error, prefill_window
+from portal.web.inputs import db_int, page_arg
 from portal.web.resident import bp
 from portal.web.resident.forms import ExtendForm, PersonalBanForm, VisitEditForm
 from portal.web.ui import pass_last_day, qr_svg, render
@@ -39,7 +40,7 @@ def _add_guest_row(form) -> bool:
 def visits_list():
     when = request.args.get("when", "current")
     filters = visits.VisitFilters(q=request.args.get("q", ""), when=when if when in visits.VISIT_FILTERS else "current")
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return render(
         "resident/visits.html", block="visit_table",
         visits=visits.list_visits(current_user, g.estate, filters, page=page),
@@ -57,7 +58,7 @@ def visit_new():
     if request.method == "GET":
         form.unit_id.data = units[0].id
         prefill_window(form, g.estate.timezone)
-        frequent_id = request.args.get("frequent", type=int)
+        frequent_id = request.args.get("frequent", type=db_int)
         if frequent_id:
             saved = visits.get_frequent_visitor(current_user, g.estate, frequent_id)
             guest = form.guests.entries[0].form
