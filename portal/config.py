@@ -77,6 +77,11 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Offline scans replayed by a gate device: believable from its last contact with
+        # the server (less the skew), and at most this old (seconds).
+        "OFFLINE_MAX_AGE": _int("OFFLINE_MAX_AGE", 24 * 60 * 60),
+        "OFFLINE_CLOCK_SKEW": _int("OFFLINE_CLOCK_SKEW", 5 * 60),
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * _int("REMEMBER_DAYS", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         # Uploads (CSV imports cap themselves lower); larger requests get a translated 413.

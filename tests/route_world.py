@@ -123,7 +123,8 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
                         occurred_at=now - timedelta(hours=2), photo=PNG, photo_type="image/png")
     notification = Notification(estate_id=estate.id, user_id=resident_user.id, kind="visitor_arrived",
                                 params={"name": f"Guest {mark}"}, link=f"/e/{slug}/home/", created_at=now)
-    invitation = Invitation(estate_id=estate.id, user_id=invited.id, role=Role.RESIDENT, unit_id=unit.id,
+    invitation = Invitation(estate_id=estate.id, full_name=invited.full_name, email=invited.email,
+                            phone=invited.phone, role=Role.RESIDENT, unit_id=unit.id,
                             resident_type=ResidentType.TENANT,
                             token_hash=hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
                             expires_at=now + timedelta(days=7), invited_by_id=admin.id)

@@ -251,7 +251,8 @@ def test_items_far_in_the_future_are_rejected_but_a_little_clock_skew_is_fine(wo
         item("future-00001", "ENTRY", now + timedelta(minutes=10), qr_token=visit.qr_token),
         item("skew-000001", "ENTRY", now + timedelta(minutes=2), qr_token=visit.qr_token),
     ])
-    assert [(r["status"], r["code"]) for r in results] == [("REJECTED", "VALIDATION_ERROR"), ("APPLIED", None)]
+    assert [(r["status"], r["code"]) for r in results] == [("REJECTED", "EVENT_OUTSIDE_OFFLINE_WINDOW"),
+                                                          ("APPLIED", None)]
 
 
 def test_sync_body_is_validated(world):

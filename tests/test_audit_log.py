@@ -152,7 +152,7 @@ def test_guards_cannot_open_the_audit_log(client, estate_pair, login):
     login("guard@alpha.test")
     assert client.get("/e/alpha/admin/audit/").status_code == 403
     assert client.get("/e/alpha/admin/audit/export.csv").status_code == 403
-    client.get("/logout")
+    client.post("/logout")
     login("admin@alpha.test")
     assert client.get("/e/beta/admin/audit/export.json").status_code == 404
 

@@ -97,7 +97,7 @@ def test_sign_in_is_audited(client, resident, login, dbs):
 def test_next_parameter_is_followed_only_inside_the_site(client, resident):
     ok = client.post("/login?next=/choose", data={"login": "ana@example.test", "password": PASSWORD})
     assert ok.headers["Location"] == "/choose"
-    client.get("/logout")
+    client.post("/logout")
     evil = client.post("/login?next=https://evil.test/", data={"login": "ana@example.test", "password": PASSWORD})
     assert evil.headers["Location"] == "/e/alpha/home/"
 
@@ -109,7 +109,7 @@ def test_remember_me_sets_a_lasting_cookie(client, resident):
 
 def test_logout_signs_out(client, resident, login):
     login("ana@example.test")
-    response = client.get("/logout")
+    response = client.post("/logout")
     assert response.headers["Location"] == "/login"
     assert client.get("/e/alpha/home/").status_code == 302
 
@@ -167,7 +167,7 @@ def test_wrong_code_then_right_code(client, resident):
     code = _request_code(client)
     wrong = "000000" if code != "000000" else "111111"
     response = client.post("/login/code/verify", data={"code": wrong})
-    assert response.status_code == 401 and b"The code is not correct." in response.data
+    assert response.status_code == 401 and b"This code is not correct or no longer valid." in response.data
     assert client.post("/login/code/verify", data={"code": code}).status_code == 302
 
 
@@ -178,7 +178,7 @@ def test_expired_code_is_refused(client, resident, dbs):
         s.commit()
     response = client.post("/login/code/verify", data={"code": code})
     assert response.status_code == 401
-    assert b"This code has expired" in response.data
+    assert b"This code is not correct or no longer valid." in response.data
     assert client.get("/e/alpha/home/").status_code == 302
 
 
@@ -190,18 +190,18 @@ def test_five_wrong_codes_lock_the_code(app, client, resident):
         assert client.post("/login/code/verify", data={"code": wrong}).status_code == 401
     response = client.post("/login/code/verify", data={"code": code})
     assert response.status_code == 401
-    assert b"Too many wrong codes" in response.data
+    assert b"This code is not correct or no longer valid." in response.data
 
 
 def test_a_code_works_once(app, client, resident):
     code = _request_code(client)
     client.post("/login/code/verify", data={"code": code})
-    client.get("/logout")
+    client.post("/logout")
     with client.session_transaction() as session:
         session["otp_phone"] = "+2348031234567"
     response = client.post("/login/code/verify", data={"code": code})
     assert response.status_code == 401
-    assert b"no active code" in response.data
+    assert b"This code is not correct or no longer valid." in response.data
 
 
 def test_new_code_replaces_the_old_one(client, resident):

@@ -106,7 +106,7 @@ def test_admins_and_enterprise_admins_at_the_gate_are_not_bound(client, estate_p
     assert _gate(client, TABLET).status_code == 200
     assert _gate(client, PHONE).status_code == 200
     assert _bound(dbs, estate_pair.alpha.admin.id) is None
-    client.get("/logout")
+    client.post("/logout")
     make.enterprise_admin("boss@example.test")
     login("boss@example.test")
     assert _gate(client, TABLET).status_code == 200

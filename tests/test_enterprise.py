@@ -20,6 +20,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -94,10 +95,10 @@ def test_create_an_estate_with_its_first_admin(app, client, boss, dbs):
         estate = s.scalar(sa.select(Estate).where(Estate.slug == "jardines"))
         assert (estate.status, estate.timezone, estate.currency, estate.country, estate.brand_color,
                 estate.default_language) == (EstateStatus.ACTIVE, "America/Guatemala", "GTQ", "GT", "#0055aa", "es")
-        admin = s.scalar(sa.select(User).where(User.email == "lucia@jardines.test"))
-        assert admin.phone == "+50255551234" and admin.password_hash is None
+        assert s.scalar(sa.select(User).where(User.email == "lucia@jardines.test")) is None  # made on accepting
         invitation = s.scalar(sa.select(Invitation).where(Invitation.estate_id == estate.id))
-        assert invitation.role == Role.ESTATE_ADMIN and invitation.user_id == admin.id
+        assert invitation.role == Role.ESTATE_ADMIN and invitation.user_id is None
+        assert (invitation.email, invitation.phone) == ("lucia@jardines.test", "+50255551234")
         mail = s.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "lucia@jardines.test"))
         actions = s.scalars(sa.select(AuditLog.action).where(AuditLog.estate_id == estate.id)).all()
         assert "estate.created" in actions
@@ -106,6 +107,9 @@ def test_create_an_estate_with_its_first_admin(app, client, boss, dbs):
     accepted = lucia.post(link, data={"password": "lucia-pass-1", "confirm": "lucia-pass-1"})
     assert accepted.status_code == 302
     assert lucia.get("/e/jardines/admin/").status_code == 200
+    with dbs() as s:
+        admin = s.scalar(sa.select(User).where(User.email == "lucia@jardines.test"))
+        assert admin.phone == "+50255551234" and admin.password_hash is not None
 
 
 @pytest.mark.parametrize(
@@ -141,7 +145,13 @@ def test_an_existing_account_can_be_made_the_first_admin(client, boss, dbs):
     assert response.status_code == 302
     with dbs() as s:
         invitation = s.scalar(sa.select(Invitation))
-        assert invitation.user_id == boss.alpha.admin.id
+        assert invitation.email == "admin@alpha.test" and invitation.user_id is None
+        mail = s.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "admin@alpha.test"))
+    link = re.search(r"http://localhost(/\S+)", mail.body).group(1)
+    accepted = client.application.test_client().post(link, data={"password": PASSWORD})
+    assert accepted.status_code == 302  # the existing account confirms with its own password
+    with dbs() as s:
+        assert s.scalar(sa.select(Invitation.user_id)) == boss.alpha.admin.id
         assert s.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == "admin@alpha.test")) == 1
 
 

@@ -121,6 +121,6 @@ def test_only_supervisors_see_the_invite_button_at_the_gate(client, estate_pair,
     make.user("boss-guard@alpha.test", estate=estate_pair.alpha.estate, role=Role.GUARD, supervisor=True)
     login("guard@alpha.test")
     assert b"/gate/staff/invite" not in client.get("/e/alpha/gate/").data
-    client.get("/logout")
+    client.post("/logout")
     login("boss-guard@alpha.test")
     assert b"/e/alpha/gate/staff/invite" in client.get("/e/alpha/gate/").data

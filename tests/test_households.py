@@ -354,7 +354,7 @@ def test_a_plate_is_unique_in_the_estate(client, admin, make, dbs):
     assert empty.status_code == 422 and b"This field is required." in empty.data
     with dbs() as s:
         assert _count(s, Vehicle) == 1
-    client.get("/logout")
+    client.post("/logout")
     client.post("/login", data={"login": "admin@beta.test", "password": "secret-pass-1"})
     assert client.post(f"/e/beta/admin/units/{admin.beta.unit.id}/vehicles", data={"plate": "KJA555XY"}).status_code == 302
 

@@ -54,8 +54,9 @@ def test_the_list_is_newest_first_and_opening_one_marks_it_read_and_follows_its_
     html = client.get("/account/notifications").get_data(as_text=True)
     assert html.index("Visitor 1 is at Main gate") < html.index("Visitor 0 is at Main gate")
     assert html.count("notification-unread") == 2 and "Mark all read" in html
-    response = client.get(f"/account/notifications/{ids[0]}/open")
-    assert response.status_code == 302 and response.headers["Location"] == "/e/alpha/home/walk-ins/1"
+    assert f'hx-post="/account/notifications/{ids[0]}/open"' in html
+    response = client.post(f"/account/notifications/{ids[0]}/open")
+    assert response.status_code == 303 and response.headers["Location"] == "/e/alpha/home/walk-ins/1"
     with app.app_context():
         assert db.session.get(Notification, ids[0]).read_at is not None
         assert db.session.get(Notification, ids[1]).read_at is None
@@ -81,6 +82,7 @@ def test_empty_state(client, resident):
 def test_another_users_notification_is_404(client, resident, app):
     [theirs] = _add(app, "admin@alpha.test")
     assert client.get(f"/account/notifications/{theirs}/open").status_code == 404
+    assert client.post(f"/account/notifications/{theirs}/open").status_code == 404
     assert f"notification-{theirs}" not in client.get("/account/notifications").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Notification, theirs).read_at is None
@@ -92,6 +94,7 @@ def test_an_unsafe_link_goes_back_to_the_list(client, resident, app):
         note = notifications.notify(user, None, "other", {}, "https://evil.test/x", _now(), send=False)
         db.session.commit()
         note_id = note.id
+    assert client.post(f"/account/notifications/{note_id}/open").headers["Location"] == "/account/notifications"
     assert client.get(f"/account/notifications/{note_id}/open").headers["Location"] == "/account/notifications"
 
 

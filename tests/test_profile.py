@@ -68,7 +68,7 @@ def test_edit_name_email_phone_and_language(client, signed_in, dbs):
         log = s.scalar(sa.select(AuditLog).where(AuditLog.action == "user.profile_updated"))
         assert log.before["phone"] == "+2348031234567" and log.after["phone"] == "+2348037654321"
     assert b'lang="es"' in client.get("/account/").data
-    client.get("/logout")
+    client.post("/logout")
     client.post("/login", data={"login": "ana.o@example.test", "password": PASSWORD})
     assert client.get("/account/").status_code == 200
 

@@ -131,7 +131,7 @@ def test_visit_pass_and_gate_pages_read_in_spanish(spanish, estate_pair, make, l
     for path in ["/e/alpha/home/visits/", "/e/alpha/home/visits/new", f"/e/alpha/home/visits/{visit.id}",
                  f"/e/alpha/home/visits/{visit.id}/edit", "/e/alpha/home/visitors/", "/e/alpha/home/bans/"]:
         _assert_spanish(spanish.get(path))
-    spanish.get("/logout")
+    spanish.post("/logout")
     spanish.post("/language", data={"lang": "es"})
     make.member(alpha.admin, alpha.estate, Role.GUARD, supervisor=True)
     login("admin@alpha.test", as_client=spanish)
@@ -157,7 +157,7 @@ def test_gate_extras_pages_read_in_spanish(spanish, estate_pair, login, dbs):
     _assert_spanish(spanish.post("/e/alpha/gate/gate-name", data={"gate": "Nope"}, follow_redirects=True))
     spanish.post("/e/alpha/gate/incidents", data={"incident_type": "FIRE", "description": "Humo en la caseta"})
     _assert_spanish(spanish.get("/e/alpha/gate/incidents"))
-    spanish.get("/logout")
+    spanish.post("/logout")
     spanish.post("/language", data={"lang": "es"})
     login("admin@alpha.test", as_client=spanish)
     for path in ["/e/alpha/admin/settings", "/e/alpha/admin/incidents", "/e/alpha/admin/incidents?type=MEDICAL"]:
@@ -202,7 +202,7 @@ def test_walk_in_and_notification_pages_read_in_spanish(spanish, estate_pair, lo
     for path in ["/e/alpha/gate/", "/e/alpha/gate/walk-ins/", "/e/alpha/gate/walk-ins/new"]:
         _assert_spanish(spanish.get(path))
     _assert_spanish(spanish.post("/e/alpha/gate/walk-ins/", data={"visitor_name": "", "unit_number": "Z9"}))
-    spanish.get("/logout")
+    spanish.post("/logout")
     spanish.post("/language", data={"lang": "es"})
     login("resident@alpha.test", as_client=spanish)
     for path in ["/e/alpha/home/walk-ins/card", f"/e/alpha/home/walk-ins/{walk_in_id}", "/account/notifications",

@@ -13,7 +13,7 @@ def test_guard_cannot_open_admin_and_resident_cannot_open_gate(client, estate_pa
     login("guard@alpha.test")
     page = client.get("/e/alpha/admin/")
     assert page.status_code == 403 and b"Not allowed" in page.data
-    client.get("/logout")
+    client.post("/logout")
     login("resident@alpha.test")
     assert client.get("/e/alpha/gate/").status_code == 403
 
@@ -43,7 +43,7 @@ def test_closed_estate_shows_a_clear_page_to_members_but_not_to_enterprise_admin
     assert page.status_code == 403
     assert b"Alpha Court is not available" in page.data
     assert (b"suspended" if status == EstateStatus.SUSPENDED else b"being set up") in page.data
-    client.get("/logout")
+    client.post("/logout")
     make.enterprise_admin("boss@example.test")
     login("boss@example.test")
     assert client.get("/e/alpha/admin/").status_code == 200

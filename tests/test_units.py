@@ -100,7 +100,7 @@ def test_bad_unit_input_gets_a_message_and_changes_nothing(client, admin, dbs, d
 def test_the_same_number_is_fine_in_another_estate(client, admin):
     response = client.post("/e/alpha/admin/units/new", data={"number": "ZZ1", "unit_type": "APARTMENT"})
     assert response.status_code == 302
-    client.get("/logout")
+    client.post("/logout")
     client.post("/login", data={"login": "admin@beta.test", "password": "secret-pass-1"})
     assert client.post("/e/beta/admin/units/new", data={"number": "ZZ1", "unit_type": "HOUSE"}).status_code == 302
 

@@ -513,7 +513,7 @@ def test_another_units_or_estates_walk_in_is_404_for_a_resident(client, people, 
     assert client.get(f"/e/alpha/home/walk-ins/{walk_in_id}").status_code == 404
     assert client.post(f"/e/alpha/home/walk-ins/{walk_in_id}/approve").status_code == 404
     assert "Bola Ahmed" not in client.get("/e/alpha/home/walk-ins/card").get_data(as_text=True)
-    client.get("/logout")
+    client.post("/logout")
     login("resident@alpha.test")
     assert client.get(f"/e/alpha/home/walk-ins/{beta_id}").status_code == 404
     assert client.post(f"/e/alpha/home/walk-ins/{beta_id}/approve").status_code == 404

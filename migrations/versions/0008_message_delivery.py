@@ -10,7 +10,7 @@ Rows written before this revision were never delivered outside the DEV outbox pa
 their codes and links are stale: they become FAILED and are never sent.
 
 Revision ID: 0008_message_delivery
-Revises: 0006_db_fixes
+Revises: 0007_access
 Create Date: 2026-12-01 05:06:11.037881
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_message_delivery'
-down_revision = '0006_db_fixes'
+down_revision = '0007_access'
 branch_labels = None
 depends_on = None
 

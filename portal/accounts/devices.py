@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.accounts.members import require_admin
+from portal.accounts.sessions import end_kiosk_tokens
 from portal.errors import Conflict, Forbidden, NotFound
 from portal.extensions import db
 from portal.models import Estate, Membership, Role, User, utcnow
@@ -109,6 +110,8 @@ def reset_device(actor: User, estate: Estate, user_id: int) -> Membership:
               "bound_at": membership.bound_at.isoformat() if membership.bound_at else None}
     membership.bound_device_id = None
     membership.bound_at = None
+    membership.device_contact_at = None
+    end_kiosk_tokens([membership.id])  # even if the same device is bound again later
     audit.record("guard.device_reset", membership, actor_id=actor.id, before=before, after={"device": None})
     db.session.commit()
     return membership

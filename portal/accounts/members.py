@@ -177,7 +177,8 @@ def _set_status(actor: User, estate: Estate | None, row: MemberRow, status: User
     if status == UserStatus.DELETED:
         # A deleted guard's gate device is free for another guard.
         db.session.execute(
-            sa.update(Membership).where(Membership.user_id == user.id).values(bound_device_id=None, bound_at=None)
+            sa.update(Membership).where(Membership.user_id == user.id).values(bound_device_id=None, bound_at=None,
+                                                                                device_contact_at=None)
         )
     audit.record(
         action, user, actor_id=actor.id, estate_id=estate.id if estate else None,

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from portal import audit
 from portal.errors import NotFound
 from portal.extensions import db
-from portal.models import User, UserSession, utcnow
+from portal.models import KioskToken, Membership, User, UserSession, utcnow
 
 # --- sessions -------------------------------------------------------------------
 
@@ -145,8 +145,22 @@ def revoke_session(user: User, session_id: int, current_key: str | None) -> bool
 
 
 def end_sessions(user_id: int, keep_key: str | None = None) -> None:
-    """Mark every open session of the user revoked (but `keep_key`'s). No commit."""
+    """Mark every open session of the user revoked (but `keep_key`'s), and every kiosk
+    token of the user's memberships: a password change or reset, "sign out everywhere",
+    a suspension or a deletion ends them all. No commit."""
     stmt = sa.update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
     if keep_key:
         stmt = stmt.where(UserSession.key_hash != key_hash(keep_key))
     db.session.execute(stmt.values(revoked_at=utcnow()))
+    end_kiosk_tokens(sa.select(Membership.id).where(Membership.user_id == user_id).scalar_subquery())
+
+
+def end_kiosk_tokens(membership_ids) -> None:
+    """Revoke the unrevoked kiosk tokens of these memberships (a list of ids or a subquery)
+    in the caller's transaction. Revoked tokens never come back (a suspension lifted, the
+    same device bound again). No commit."""
+    db.session.execute(
+        sa.update(KioskToken)
+        .where(KioskToken.membership_id.in_(membership_ids), KioskToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    )

@@ -19,7 +19,15 @@ from portal.accounts.sessions import end_sessions
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.integrations import messaging
-from portal.models import OneTimeCode, PasswordResetToken, User, UserStatus, utcnow
+from portal.models import (
+    Estate,
+    Membership,
+    OneTimeCode,
+    PasswordResetToken,
+    User,
+    UserStatus,
+    utcnow,
+)
 from portal.phones import InvalidPhone, looks_like_phone, normalise_phone
 
 MIN_PASSWORD_LENGTH = 8
@@ -159,7 +167,11 @@ def request_code(raw_phone: str) -> CodeRequest:
 
 
 def verify_code(raw_phone: str, code: str) -> User:
-    wrong = AuthError(_l("The code is not correct."), code="CODE_INVALID")
+    """The account whose phone got this code. Every refusal (unknown number, no code,
+    wrong, expired, used or locked code) is the same answer, so the form reveals nothing
+    about which numbers have an account."""
+    wrong = AuthError(_l("This code is not correct or no longer valid. Check it, or ask for a new one."),
+                      code="CODE_INVALID")
     try:
         phone = normalise_phone(raw_phone)
     except InvalidPhone as exc:
@@ -173,10 +185,8 @@ def verify_code(raw_phone: str, code: str) -> User:
             .order_by(OneTimeCode.id.desc())
             .limit(1)
         )
-    if otp is None:
-        raise AuthError(_l("There is no active code for this number. Ask for a new one."), code="CODE_MISSING")
-    if otp.expires_at <= utcnow():
-        raise AuthError(_l("This code has expired. Ask for a new one."), code="CODE_EXPIRED")
+    if otp is None or otp.expires_at <= utcnow():
+        raise wrong
     max_attempts = current_app.config["OTP_MAX_ATTEMPTS"]
     # Count the attempt first, in the database, so parallel guesses cannot exceed the limit.
     counted = db.session.execute(
@@ -185,9 +195,7 @@ def verify_code(raw_phone: str, code: str) -> User:
         .values(attempts=OneTimeCode.attempts + 1)
     ).rowcount
     db.session.commit()
-    if not counted:
-        raise AuthError(_l("Too many wrong codes. Ask for a new one."), code="CODE_LOCKED")
-    if not secrets.compare_digest(otp.code_hash, _digest(code.strip())):
+    if not counted or not secrets.compare_digest(otp.code_hash, _digest(code.strip())):
         raise wrong
     consumed = db.session.execute(
         sa.update(OneTimeCode)
@@ -196,7 +204,7 @@ def verify_code(raw_phone: str, code: str) -> User:
     ).rowcount
     db.session.commit()
     if not consumed:
-        raise AuthError(_l("This code has already been used. Ask for a new one."), code="CODE_USED")
+        raise wrong
     _refuse_inactive(user)
     return user
 
@@ -204,32 +212,53 @@ def verify_code(raw_phone: str, code: str) -> User:
 # --- password reset -------------------------------------------------------------
 
 
-def request_password_reset(email: str) -> None:
-    """Email a single-use link valid one hour (portal.links.password_reset).
-    Unknown addresses get no mail, and the caller shows the same answer."""
-    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
-    if user is None or user.status != UserStatus.ACTIVE:
-        return
-    token = secrets.token_urlsafe(32)
-    ttl = current_app.config["PASSWORD_RESET_TTL_SECONDS"]
-    db.session.add(
-        PasswordResetToken(
-            user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + timedelta(seconds=ttl)
-        )
-    )
-    language = message_language(user)
+# The account of an address and the default language of its first estate, in one statement.
+_RESET_LOOKUP = sa.select(
+    User,
+    sa.select(Estate.default_language).join(Membership, Membership.estate_id == Estate.id)
+    .where(Membership.user_id == User.id).order_by(Membership.id).limit(1).scalar_subquery(),
+).where(sa.func.lower(User.email) == sa.bindparam("email"))
+
+
+def _reset_message(name: str, token: str, language: str) -> tuple[str, str]:
     with force_locale(language):
         subject = str(_l("Reset your Gatehouse password"))
         body = str(
             _l(
                 "Hello %(name)s,\n\nTo choose a new Gatehouse password, open this link within one hour:\n%(link)s\n\n"
                 "If you did not ask for this, ignore this message.",
-                name=user.display_name,
+                name=name,
                 link=links.password_reset(token),
             )
         )
-    messaging.send_email(user.email, subject, body, language=language, reason="password_reset")
-    audit.record("auth.password_reset_requested", user, actor_id=None)
+    return subject, body
+
+
+def request_password_reset(email: str) -> None:
+    """Email a single-use link valid one hour (portal.links.password_reset).
+    Unknown addresses get no mail, and the caller shows the same answer. Both cost the
+    same: one lookup, a token and the message made, an audit row, one commit; an active
+    account only adds two rows (the link, the outbox message), and the message is
+    delivered after the commit (portal.integrations.delivery)."""
+    row = db.session.execute(_RESET_LOOKUP, {"email": email.strip().lower()}).first()
+    user, estate_language = row if row is not None else (None, None)
+    token = secrets.token_urlsafe(32)
+    language = (user.preferred_language if user is not None else None) or estate_language \
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    subject, body = _reset_message(user.display_name if user is not None else email, token, language)
+    if user is not None and user.status == UserStatus.ACTIVE:
+        ttl = current_app.config["PASSWORD_RESET_TTL_SECONDS"]
+        db.session.add(
+            PasswordResetToken(
+                user_id=user.id, token_hash=_digest(token), expires_at=utcnow() + timedelta(seconds=ttl)
+            )
+        )
+        messaging.send_email(user.email, subject, body, language=language, reason="password_reset")
+        audit.record("auth.password_reset_requested", user, actor_id=None)
+    else:  # the same write and commit as above, minus the link and the message
+        audit.record("auth.password_reset_refused", user if user is not None else User(), actor_id=None,
+                     estate_id=None, after={"account": "inactive" if user is not None else "unknown"})
+        db.session.flush()  # as send_email does above
     db.session.commit()
 
 
@@ -250,6 +279,16 @@ def check_reset_token(token: str) -> PasswordResetToken:
     return row
 
 
+def _end_reset_links(user_id: int) -> None:
+    """Every outstanding reset link of the user stops working (a newer one was used, or
+    the password was changed). No commit."""
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+    )
+
+
 def reset_password(token: str, new_password: str) -> User:
     row = check_reset_token(token)
     validate_new_password(new_password)
@@ -265,6 +304,7 @@ def reset_password(token: str, new_password: str) -> User:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     end_sessions(user.id)
+    _end_reset_links(user.id)
     audit.record("auth.password_reset", user, actor_id=user.id)
     db.session.commit()
     return user
@@ -278,6 +318,7 @@ def change_password(user: User, current_password: str, new_password: str, keep_s
     user.password_hash = hash_password(new_password)
     user.session_version += 1
     end_sessions(user.id, keep_key=keep_session_key)
+    _end_reset_links(user.id)
     audit.record("auth.password_changed", user, actor_id=user.id)
     db.session.commit()
 

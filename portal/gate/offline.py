@@ -8,7 +8,11 @@ with a constant number of queries.
 
 `sync` replays the device's offline scans through the same rules as a live scan
 (find_pass, then admit or let_out with `now` = the scan's time), oldest first, each in
-its own transaction, and answers every item APPLIED, DUPLICATE or REJECTED with a code."""
+its own transaction, and answers every item APPLIED, DUPLICATE or REJECTED with a code.
+An offline scan is believable only inside the device's offline window: not before its
+last contact with the server (portal/gate/contact.py) nor older than OFFLINE_MAX_AGE,
+not in the future, each give or take OFFLINE_CLOCK_SKEW; anything else is REJECTED with
+EVENT_OUTSIDE_OFFLINE_WINDOW and kept in the estate's audit log for its admins."""
 
 from __future__ import annotations
 
@@ -17,12 +21,24 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import audit
+from portal.accounts.devices import short_device
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.gate.service import DEFAULT_GATE, GateContext, admit, deny, find_pass, let_out
+from portal.gate import contact
+from portal.gate.service import (
+    DEFAULT_GATE,
+    GateContext,
+    _duplicate,
+    admit,
+    deny,
+    find_pass,
+    let_out,
+)
 from portal.models import (
     Ban,
     BanScope,
@@ -39,7 +55,6 @@ from portal.visits.bans import _active as _active_ban
 from portal.visits.rules import REFUSAL_MESSAGES
 
 MAX_ITEMS = 500
-MAX_FUTURE = timedelta(minutes=5)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # before it, an offline time is a broken clock (and near year 1, a crash)
 RECENTLY_ENDED = timedelta(days=1)  # ended passes kept offline, to deny them with the right reason
 EVENT_TYPES = ("ENTRY", "EXIT")
@@ -48,6 +63,9 @@ APPLIED = "APPLIED"
 DUPLICATE = "DUPLICATE"
 REJECTED = "REJECTED"
 VALIDATION_ERROR = "VALIDATION_ERROR"
+OUTSIDE_WINDOW = "EVENT_OUTSIDE_OFFLINE_WINDOW"
+OUTSIDE_WINDOW_MESSAGE = _l("This scan's time is outside this device's time offline, so it was not recorded. "
+                            "A supervisor can see it in the audit log.")
 
 
 class TooManyItems(DomainError):
@@ -111,11 +129,12 @@ def _visits():
     return sa.select(Visit).options(selectinload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
 
 
-def bootstrap(estate: Estate, now: datetime) -> dict:
+def bootstrap(estate: Estate, now: datetime, device_id: str | None = None) -> dict:
     """Everything a gate device needs to keep working offline until the end of tomorrow.
     Passes that ended in the last day, and revoked or cancelled ones, come too (with their
     `status`), so that offline the guard sees "expired" or "revoked" rather than "no pass
-    matches". Five queries, however many rows."""
+    matches". Five queries, however many rows, and the device's contact noted."""
+    contact.record(estate.id, device_id, now)
     until = _end_of_tomorrow(estate, now)
     passes = db.session.scalars(
         _visits()
@@ -145,7 +164,7 @@ def bootstrap(estate: Estate, now: datetime) -> dict:
         .where(Visit.estate_id == estate.id, Visit.people_inside.is_(True))
         .order_by(entered.asc().nulls_first(), Visit.id)
     ).unique().all()
-    return {
+    data = {
         "generated_at": _iso(now),
         "valid_until": _iso(until),
         "estate": {"slug": estate.slug, "name": estate.name, "timezone": estate.timezone},
@@ -161,6 +180,8 @@ def bootstrap(estate: Estate, now: datetime) -> dict:
             for v, since in inside
         ],
     }
+    db.session.commit()  # the contact
+    return data
 
 
 # --- sync -------------------------------------------------------------------------------
@@ -185,7 +206,7 @@ def parse_time(raw) -> datetime | None:
     return value if value >= EARLIEST else None
 
 
-def _validate(item, now: datetime) -> tuple[dict | None, str | None]:
+def _validate(item) -> tuple[dict | None, str | None]:
     """(clean item, None) or (None, translated message)."""
     if not isinstance(item, dict):
         return None, _l("Each item must be an object.")
@@ -198,8 +219,6 @@ def _validate(item, now: datetime) -> tuple[dict | None, str | None]:
     occurred_at = parse_time(item.get("occurred_at"))
     if occurred_at is None:
         return None, _l("occurred_at must be an ISO-8601 time with a time zone, from the year 2000 on.")
-    if occurred_at > now + MAX_FUTURE:
-        return None, _l("occurred_at is in the future.")
     qr_token, code = item.get("qr_token"), item.get("visitor_code")
     qr_token = qr_token.strip() if isinstance(qr_token, str) else ""
     code = code.strip() if isinstance(code, str) else ""
@@ -213,9 +232,41 @@ def _validate(item, now: datetime) -> tuple[dict | None, str | None]:
             "qr_token": qr_token or None, "visitor_code": code or None, "gate": gate}, None
 
 
+def _context(device_id: str | None, gate: str, item: dict) -> GateContext:
+    return GateContext(gate=item["gate"] or gate or DEFAULT_GATE, device_id=device_id, method=GateMethod.OFFLINE,
+                       client_event_id=item["client_event_id"])
+
+
+def _window(estate: Estate, device_id: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """(earliest, latest) believable time of this device's offline scans."""
+    skew = timedelta(seconds=current_app.config["OFFLINE_CLOCK_SKEW"])
+    earliest = now - timedelta(seconds=current_app.config["OFFLINE_MAX_AGE"])
+    last = contact.last(estate.id, device_id)
+    if last is not None:
+        earliest = max(earliest, last - skew)
+    return earliest, now + skew
+
+
+def _outside(actor: User, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
+    """An item outside the offline window: a retry of one already recorded answers as
+    before (DUPLICATE); anything else is refused, and written in the audit log."""
+    duplicate = _duplicate(estate, _context(device_id, gate, item), item["event_type"])
+    if duplicate is not None:
+        refusal = duplicate.refusal
+        return _result(item["client_event_id"], DUPLICATE, refusal.value if refusal else None,
+                       REFUSAL_MESSAGES[refusal] if refusal else None,
+                       duplicate.visit.id if duplicate.visit is not None else None)
+    audit.record("gate.offline_event_rejected", estate, actor_id=actor.id, estate_id=estate.id, after={
+        "code": OUTSIDE_WINDOW, "client_event_id": item["client_event_id"], "event_type": item["event_type"],
+        "occurred_at": _iso(item["occurred_at"]), "visitor_code": item["visitor_code"],
+        "qr_token": bool(item["qr_token"]), "gate": item["gate"] or gate, "device": short_device(device_id),
+    })
+    db.session.commit()
+    return _result(item["client_event_id"], REJECTED, OUTSIDE_WINDOW, OUTSIDE_WINDOW_MESSAGE)
+
+
 def _replay(actor: User, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
-    ctx = GateContext(gate=item["gate"] or gate or DEFAULT_GATE, device_id=device_id, method=GateMethod.OFFLINE,
-                      client_event_id=item["client_event_id"])
+    ctx = _context(device_id, gate, item)
     when = item["occurred_at"]
     found = find_pass(estate, qr_token=item["qr_token"], code=item["visitor_code"])
     if found.visit is None:
@@ -244,10 +295,13 @@ def sync(actor: User, estate: Estate, device_id: str | None, gate: str, items: l
         raise DomainError(_l("items must be a list."), code=VALIDATION_ERROR, http_status=422)
     if len(items) > MAX_ITEMS:
         raise TooManyItems()
+    earliest, latest = _window(estate, device_id, now)
+    contact.record(estate.id, device_id, now)
+    db.session.commit()
     results: list[dict | None] = [None] * len(items)
     valid: list[tuple[int, dict]] = []
     for index, raw in enumerate(items):
-        clean, problem = _validate(raw, now)
+        clean, problem = _validate(raw)
         if clean is None:
             event_id = raw.get("client_event_id") if isinstance(raw, dict) else None
             results[index] = _result(event_id if isinstance(event_id, str | int) else None, REJECTED,
@@ -256,5 +310,8 @@ def sync(actor: User, estate: Estate, device_id: str | None, gate: str, items: l
             valid.append((index, clean))
     valid.sort(key=lambda pair: (pair[1]["occurred_at"], pair[0]))
     for index, item in valid:
-        results[index] = _replay(actor, estate, device_id, gate, item)
+        if earliest <= item["occurred_at"] <= latest:
+            results[index] = _replay(actor, estate, device_id, gate, item)
+        else:
+            results[index] = _outside(actor, estate, device_id, gate, item)
     return results  # type: ignore[return-value]

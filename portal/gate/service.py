@@ -27,6 +27,7 @@ from portal.accounts.profile import wants_notification
 from portal.errors import Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
+from portal.gate import contact
 from portal.integrations import messaging
 from portal.models import (
     Ban,
@@ -180,6 +181,8 @@ def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: 
         device_id=(ctx.device_id or None) and ctx.device_id[:100], occurred_at=now,
         client_event_id=ctx.client_event_id,
     )
+    if ctx.method != GateMethod.OFFLINE:
+        contact.record(estate.id, ctx.device_id, now)  # a live scan: the device reached the server
     if add:
         db.session.add(event)
     return event

@@ -21,7 +21,12 @@ class Invitation(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    # What the inviter typed: the invitation shows only this. The account is looked up
+    # (or made) when the person accepts, having proved they own the address or phone.
+    full_name: Mapped[str] = mapped_column(sa.String(160), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)  # once accepted
     role: Mapped[Role] = mapped_column(str_enum(Role))
     is_supervisor: Mapped[bool] = mapped_column(default=False)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
@@ -33,8 +38,12 @@ class Invitation(TimestampMixin, Base):
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
 
     estate: Mapped[Estate] = relationship()
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def contact(self) -> str:
+        return self.email or self.phone or ""
 
 
 class ApprovalStatus(enum.StrEnum):

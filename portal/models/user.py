@@ -103,6 +103,9 @@ class Membership(TimestampMixin, Base):
     # Guards: the gate device bound on first use (another device is refused).
     bound_device_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The bound device's last contact with the server (bootstrap, sync, live scan): its
+    # offline scans cannot have happened before it (portal/gate/contact.py).
+    device_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     estate: Mapped[Estate] = relationship()

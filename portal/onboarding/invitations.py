@@ -48,7 +48,6 @@ from portal.onboarding.contact import (
     _email,
     _phone,
     estate_today,
-    message_language_in,
 )
 from portal.phones import phone_digits
 from portal.text import like_pattern, strip_bidi_controls
@@ -104,31 +103,47 @@ class InviteData:
     resident_type: ResidentType | None = None
 
 
-def _pending_invitation(user_id: int, estate_id: int, role: Role) -> bool:
+def _same_contact(model, email: str | None, phone: str | None):
+    """model.email is `email` or model.phone is `phone` (an SQL condition)."""
+    return sa.or_(*([sa.func.lower(model.email) == email] if email else []),
+                  *([model.phone == phone] if phone else []))
+
+
+def _pending_invitation(estate_id: int, role: Role, email: str | None, phone: str | None) -> bool:
     return db.session.scalar(sa.select(Invitation.id).where(
-        Invitation.user_id == user_id, Invitation.estate_id == estate_id, Invitation.role == role,
+        Invitation.estate_id == estate_id, Invitation.role == role, _same_contact(Invitation, email, phone),
         Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow(),
     ).limit(1)) is not None
 
 
+def _member_already(estate_id: int, role: Role, email: str | None, phone: str | None) -> bool:
+    """Someone with this email or phone already has this role in this estate (what the
+    estate's own member list shows; nothing about accounts elsewhere)."""
+    return db.session.scalar(sa.select(Membership.id).join(User, User.id == Membership.user_id).where(
+        Membership.estate_id == estate_id, Membership.role == role, _same_contact(User, email, phone),
+    ).limit(1)) is not None
+
+
 def _send_invitation(invitation: Invitation, inviter_name: str, link: str) -> None:
-    user, estate = invitation.user, invitation.estate
-    language = message_language_in(user, estate)
+    """To the address (else the phone) the inviter typed, in the estate's language."""
+    estate = invitation.estate
+    name = invitation.full_name
+    language = estate.default_language
     about = {"estate": estate, "language": language, "reason": "invitation"}
     with force_locale(language):
         role = str(ROLE_LABELS[invitation.role])
-        if user.email:
+        if invitation.email:
             messaging.send_email(
-                user.email,
+                invitation.email,
                 str(_l("You are invited to %(estate)s on Gatehouse", estate=estate.name)),
                 str(_l("Hello %(name)s,\n\n%(inviter)s invited you to %(estate)s as %(role)s. Open this link within "
                        "7 days to set your password and sign in:\n%(link)s\n\nThe link works once.",
-                       name=user.display_name, inviter=inviter_name, estate=estate.name, role=role, link=link)),
+                       name=name, inviter=inviter_name, estate=estate.name, role=role, link=link)),
                 **about,
             )
         else:
             messaging.send_sms(
-                user.phone,
+                invitation.phone,
                 str(_l("Gatehouse: %(inviter)s invited you to %(estate)s as %(role)s. Set your password within "
                        "7 days: %(link)s", inviter=inviter_name, estate=estate.name, role=role, link=link)),
                 **about,
@@ -141,7 +156,8 @@ def _new_token() -> tuple[str, str]:
 
 
 def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> Invitation:
-    """Invite a person (a new account, or an existing one by email/phone) to a role."""
+    """Invite a person, by the name and email or phone typed, to a role. The answer is
+    the same whether or not (and in whatever state) an account uses these details."""
     estate = access.estate
     powers = invite_powers(access)
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
@@ -166,69 +182,44 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> In
     if errors:
         raise FieldErrors(errors)
 
-    by_email = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email)) if email else None
-    by_phone = db.session.scalar(sa.select(User).where(User.phone == phone)) if phone else None
-    if by_email and by_phone and by_email.id != by_phone.id:
-        raise FieldErrors({"phone": _l("This email address and this phone number belong to two different accounts.")},
-                          code="CONFLICT", http_status=409)
-    user = by_email or by_phone
-    contact_field = "email" if by_email else "phone"
-    if user is not None:
-        if user.status != UserStatus.ACTIVE:
-            raise FieldErrors({contact_field: _l(
-                "The account with these details is not active, so it cannot be invited.")},
-                code="CONFLICT", http_status=409)
-        member = db.session.scalar(sa.select(Membership.id).where(
-            Membership.user_id == user.id, Membership.estate_id == estate.id, Membership.role == data.role))
-        if member is not None:
-            raise FieldErrors({contact_field: _l(
-                "%(name)s already has this role in this estate.", name=user.display_name)},
-                code="CONFLICT", http_status=409)
-        if _pending_invitation(user.id, estate.id, data.role):
-            raise FieldErrors({contact_field: _l(
-                "An invitation for this person and role is already waiting. Resend it from the list instead.")},
-                code="CONFLICT", http_status=409)
+    # Only this estate is looked at: whether an account elsewhere has these details (and in
+    # what state) is never told; the person proves they own them by accepting the link.
+    if _member_already(estate.id, data.role, email, phone):
+        raise FieldErrors({"email" if email else "phone": _l(
+            "Someone with these details already has this role in this estate.")}, code="CONFLICT", http_status=409)
+    if _pending_invitation(estate.id, data.role, email, phone):
+        raise FieldErrors({"email" if email else "phone": _l(
+            "An invitation for this person and role is already waiting. Resend it from the list instead.")},
+            code="CONFLICT", http_status=409)
     if data.role == Role.RESIDENT and phone:
         # Resident phones are unique in an estate; a member of this very unit without a
         # login is fine: accepting the invitation links that household member.
         clash = db.session.scalar(sa.select(Resident.id).where(
             Resident.estate_id == estate.id, Resident.move_out_date.is_(None), Resident.phone == phone,
             sa.not_(sa.and_(Resident.user_id.is_(None), Resident.unit_id == unit.id)),
-            *([Resident.user_id != user.id] if user is not None else []),
         ).limit(1))
         if clash is not None:
             raise FieldErrors({"phone": _l("A resident of this estate is already registered with this phone number.")},
                               code="CONFLICT", http_status=409)
 
-    try:
-        if user is None:
-            user = User(full_name=full_name, email=email, phone=phone, status=UserStatus.ACTIVE)
-            db.session.add(user)
-            db.session.flush()
-            audit.record("user.created", user, actor_id=actor.id, estate_id=estate.id,
-                         after={"full_name": full_name, "email": email, "phone": phone, "via": "invitation"})
-        token, token_hash = _new_token()
-        invitation = Invitation(
-            estate_id=estate.id, user_id=user.id, role=data.role,
-            is_supervisor=data.role == Role.GUARD and data.is_supervisor,
-            unit_id=unit.id if unit else None,
-            resident_type=data.resident_type if data.role == Role.RESIDENT else None,
-            token_hash=token_hash, expires_at=utcnow() + INVITATION_TTL, invited_by_id=actor.id,
-        )
-        db.session.add(invitation)
-        db.session.flush()
-        audit.record("invitation.created", invitation, actor_id=actor.id, after={
-            "user_id": user.id, "role": data.role.value, "is_supervisor": invitation.is_supervisor,
-            "unit": unit.number if unit else None,
-            "resident_type": invitation.resident_type.value if invitation.resident_type else None,
-            "email": user.email, "phone": user.phone,
-        })
-        _send_invitation(invitation, actor.display_name, links.invitation(token))
-        db.session.commit()
-    except IntegrityError as exc:  # the same person invited twice at the same moment
-        db.session.rollback()
-        raise FieldErrors({"email": _l("These details were just used by another account. Please check them.")},
-                          code="CONFLICT", http_status=409) from exc
+    token, token_hash = _new_token()
+    invitation = Invitation(
+        estate_id=estate.id, full_name=full_name, email=email, phone=phone, role=data.role,
+        is_supervisor=data.role == Role.GUARD and data.is_supervisor,
+        unit_id=unit.id if unit else None,
+        resident_type=data.resident_type if data.role == Role.RESIDENT else None,
+        token_hash=token_hash, expires_at=utcnow() + INVITATION_TTL, invited_by_id=actor.id,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.created", invitation, actor_id=actor.id, after={
+        "full_name": full_name, "role": data.role.value, "is_supervisor": invitation.is_supervisor,
+        "unit": unit.number if unit else None,
+        "resident_type": invitation.resident_type.value if invitation.resident_type else None,
+        "email": email, "phone": phone,
+    })
+    _send_invitation(invitation, actor.display_name, links.invitation(token))
+    db.session.commit()
     return invitation
 
 
@@ -245,13 +236,12 @@ class InvitationRow:
 
 
 def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, per_page: int = 25) -> Pagination:
-    """One page of the estate's invitations with their people and units (two queries)."""
+    """One page of the estate's invitations (as the inviter typed them) with their units."""
     now = utcnow()
     stmt = (
         sa.select(Invitation)
-        .join(User, User.id == Invitation.user_id)
         .where(Invitation.estate_id == estate.id)
-        .options(joinedload(Invitation.user), joinedload(Invitation.unit))
+        .options(joinedload(Invitation.unit))
     )
     open_ = sa.and_(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     if filters.status == InvitationStatus.PENDING:
@@ -267,9 +257,9 @@ def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, 
         digits = phone_digits(q)
         like = like_pattern(q)
         stmt = stmt.where(sa.or_(
-            sa.func.lower(User.full_name).like(like, escape="\\"),
-            sa.func.lower(User.email).like(like, escape="\\"),
-            *([User.phone.like(like_pattern(digits), escape="\\")] if digits else []),
+            sa.func.lower(Invitation.full_name).like(like, escape="\\"),
+            sa.func.lower(Invitation.email).like(like, escape="\\"),
+            *([Invitation.phone.like(like_pattern(digits), escape="\\")] if digits else []),
         ))
     stmt = stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
@@ -280,7 +270,7 @@ def list_invitations(estate: Estate, filters: InvitationFilters, page: int = 1, 
 def get_invitation(estate: Estate, invitation_id: int) -> Invitation:
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.estate_id == estate.id)
-        .options(joinedload(Invitation.user), joinedload(Invitation.estate))
+        .options(joinedload(Invitation.estate))
     )
     if invitation is None:
         raise NotFound()
@@ -333,7 +323,7 @@ def check_invitation(token: str) -> Invitation:
     """The invitation of a link that may still be used, or a DomainError (404 / 410)."""
     invitation = db.session.scalar(
         sa.select(Invitation).where(Invitation.token_hash == _digest(token))
-        .options(joinedload(Invitation.user), joinedload(Invitation.estate), joinedload(Invitation.unit))
+        .options(joinedload(Invitation.estate), joinedload(Invitation.unit))
     )
     if invitation is None:
         raise DomainError(_l("This invitation link is not valid. Check that you opened the whole link."),
@@ -378,14 +368,41 @@ def _resident_for(invitation: Invitation, user: User, estate: Estate) -> Residen
     return resident
 
 
+def invited_account(invitation: Invitation) -> User | None:
+    """The account of the address the link was sent to (the email if one was typed, else
+    the phone): whoever holds the link owns that address. None: a new account."""
+    if invitation.user_id is not None:
+        return invitation.user
+    if invitation.email:
+        return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == invitation.email.lower()))
+    return db.session.scalar(sa.select(User).where(User.phone == invitation.phone))
+
+
+def _new_account(invitation: Invitation) -> User:
+    """An account with what the inviter typed; the phone only if no other account has it."""
+    phone = invitation.phone if invitation.email is None else None
+    if invitation.email and invitation.phone and db.session.scalar(
+            sa.select(User.id).where(User.phone == invitation.phone)) is None:
+        phone = invitation.phone
+    user = User(full_name=invitation.full_name, email=invitation.email, phone=phone, status=UserStatus.ACTIVE)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", user, actor_id=invitation.invited_by_id, estate_id=invitation.estate_id,
+                 after={"full_name": user.full_name, "email": user.email, "phone": user.phone, "via": "invitation"})
+    return user
+
+
 def accept_invitation(token: str, password: str) -> User:
-    """Use the link once: a new account sets its password, an existing one confirms its
-    current password; then the membership (and Resident row) is made."""
+    """Use the link once. The link reached the address (or phone) it was sent to, so its
+    holder owns it: with no account there, one is made with the password chosen; an
+    existing account confirms its current password. Then the membership (and Resident
+    row) is made."""
     invitation = check_invitation(token)
-    user, estate = invitation.user, invitation.estate
-    if user.status != UserStatus.ACTIVE:
+    estate = invitation.estate
+    user = invited_account(invitation)
+    if user is not None and user.status != UserStatus.ACTIVE:
         raise DomainError(STATUS_REFUSALS[user.status], code=f"ACCOUNT_{user.status.value}", http_status=403)
-    new_account = user.password_hash is None
+    new_account = user is None or user.password_hash is None
     if new_account:
         if len(password or "") < MIN_PASSWORD_LENGTH:
             raise FieldErrors({"password": _l("The password must have at least %(n)d characters.",
@@ -403,25 +420,36 @@ def accept_invitation(token: str, password: str) -> User:
         db.session.rollback()
         raise DomainError(_l("This invitation has already been used. Sign in with your password instead."),
                           code="INVITATION_USED", http_status=410)
-    if new_account:
-        user.password_hash = hash_password(password)
-    membership = db.session.scalar(sa.select(Membership).where(
-        Membership.user_id == user.id, Membership.estate_id == estate.id, Membership.role == invitation.role))
-    if membership is None:
-        membership = Membership(user_id=user.id, estate_id=estate.id, role=invitation.role)
-        db.session.add(membership)
-    if invitation.is_supervisor:
-        membership.is_supervisor = True
-    after = {"role": invitation.role.value, "is_supervisor": membership.is_supervisor, "new_account": new_account}
-    if invitation.role == Role.RESIDENT:
-        resident = _resident_for(invitation, user, estate)
+    try:
+        if user is None:
+            user = _new_account(invitation)
+        if new_account:
+            user.password_hash = hash_password(password)
+        invitation.user_id = user.id
+        membership = db.session.scalar(sa.select(Membership).where(
+            Membership.user_id == user.id, Membership.estate_id == estate.id, Membership.role == invitation.role))
+        if membership is None:
+            membership = Membership(user_id=user.id, estate_id=estate.id, role=invitation.role)
+            db.session.add(membership)
+        if invitation.is_supervisor:
+            membership.is_supervisor = True
+        after = {"role": invitation.role.value, "is_supervisor": membership.is_supervisor,
+                 "new_account": new_account, "user_id": user.id}
+        if invitation.role == Role.RESIDENT:
+            resident = _resident_for(invitation, user, estate)
+            db.session.flush()
+            after.update(resident_id=resident.id, unit_id=invitation.unit_id)
         db.session.flush()
-        after.update(resident_id=resident.id, unit_id=invitation.unit_id)
-    db.session.flush()
-    audit.record("invitation.accepted", invitation, actor_id=user.id, after={**after, "membership_id": membership.id})
-    db.session.commit()
+        audit.record("invitation.accepted", invitation, actor_id=user.id,
+                     after={**after, "membership_id": membership.id})
+        db.session.commit()
+    except IntegrityError as exc:  # the same details taken by another account at the same moment
+        db.session.rollback()
+        raise DomainError(_l("These details were just used by another account. Ask for a new invitation."),
+                          code="CONFLICT", http_status=409) from exc
     return user
 
 
 def invited_has_password(invitation: Invitation) -> bool:
-    return invitation.user.password_hash is not None
+    user = invited_account(invitation)
+    return user is not None and user.password_hash is not None

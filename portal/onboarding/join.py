@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +18,7 @@ from portal.accounts.signin import (
 )
 from portal.errors import DomainError, FieldErrors, NotFound
 from portal.extensions import db
+from portal.integrations import messaging
 from portal.models import (
     Approval,
     ApprovalStatus,
@@ -37,6 +39,7 @@ from portal.onboarding.contact import (
     NEED_CONTACT,
     _email,
     _phone,
+    message_language_in,
 )
 from portal.text import strip_bidi_controls
 
@@ -121,30 +124,44 @@ class JoinData:
     language: str | None = None
 
 
-def _contact_conflicts(estate: Estate, email: str | None, phone: str | None) -> dict:
-    """Messages for an email or phone already used by an account, or by a current
-    resident of this estate."""
-    errors: dict = {}
+def _accounts_with(email: str | None, phone: str | None) -> list[tuple[User, str]]:
+    """The accounts that already use this email or phone, each with the field it matched."""
     conditions = []
     if email:
         conditions.append(sa.func.lower(User.email) == email)
     if phone:
         conditions.append(User.phone == phone)
     if not conditions:
-        return errors
-    for user in db.session.scalars(sa.select(User).where(sa.or_(*conditions))):
-        name = "email" if email and user.email and user.email.lower() == email else "phone"
-        if user.status == UserStatus.PENDING:
-            errors[name] = _l("A request to join with these details is already waiting for the admin's decision.")
-        elif user.status == UserStatus.DISABLED:
-            errors[name] = _l(
-                "A request with these details was not approved, so they cannot be used to sign up again. "
-                "Please contact the estate's admin."
-            )
-        elif name == "email":
-            errors[name] = _l("An account already uses this email address. Sign in instead, or ask the estate's admin to invite you.")
+        return []
+    return [(user, "email" if email and user.email and user.email.lower() == email else "phone")
+            for user in db.session.scalars(sa.select(User).where(sa.or_(*conditions)).order_by(User.id))]
+
+
+def _tell_owner(estate: Estate, user: User, field: str) -> None:
+    """Someone asked to join with an address or phone that has an account: the page
+    answers as for a new one (it reveals nothing), and the owner is told here."""
+    with force_locale(message_language_in(user, estate)):
+        if field == "email":
+            messaging.send_email(user.email, str(_l("Someone asked to join %(estate)s with your email address",
+                                                    estate=estate.name)), str(_l(
+                "Hello %(name)s,\n\nSomeone asked to join %(estate)s on Gatehouse with this email address, which "
+                "already has a Gatehouse account, so no request was made. If it was you, sign in (or choose a new "
+                "password with \"Forgot your password?\"), or ask the estate's admin to invite you. If it was not "
+                "you, you can ignore this message.", name=user.display_name, estate=estate.name)))
         else:
-            errors[name] = _l("An account already uses this phone number. Sign in instead, or ask the estate's admin to invite you.")
+            messaging.send_sms(user.phone, str(_l(
+                "Gatehouse: someone asked to join %(estate)s with this phone number, which already has an account. "
+                "No request was made. If it was you, sign in or ask the estate's admin to invite you.",
+                estate=estate.name)))
+    audit.record("approval.existing_account", user, actor_id=None, estate_id=estate.id, after={"field": field})
+
+
+def _contact_conflicts(estate: Estate, email: str | None, phone: str | None) -> dict:
+    """Messages for an email or phone used by a current resident of this estate (accounts
+    are not named here: see request_to_join)."""
+    errors: dict = {}
+    if not email and not phone:
+        return errors
     residents = db.session.execute(
         sa.select(Resident.email, Resident.phone).where(
             Resident.estate_id == estate.id,
@@ -170,8 +187,11 @@ def _taken() -> FieldErrors:
                        code="CONFLICT", http_status=409)
 
 
-def request_to_join(estate: Estate, data: JoinData) -> Approval:
-    """A PENDING user and a PENDING approval (30 days). Nothing is written on refusal."""
+def request_to_join(estate: Estate, data: JoinData) -> Approval | None:
+    """A PENDING user and a PENDING approval (30 days). Nothing is written on refusal.
+    If the email or phone already has an account (of any status), no request is made and
+    None is returned: the caller answers exactly as for a new request, and the owner is
+    told by message."""
     if not estate.is_open:
         raise NotFound(_l("This estate is not taking sign-ups."))
     errors: dict = {}
@@ -198,9 +218,16 @@ def request_to_join(estate: Estate, data: JoinData) -> Approval:
     conflicts = _contact_conflicts(estate, email, phone)
     if conflicts:
         raise FieldErrors(conflicts, code="CONFLICT", http_status=409)
+    password_hash = hash_password(data.password)  # also when unused below: the same work, the same time
+    existing = _accounts_with(email, phone)
+    if existing:
+        for user, field in existing:
+            _tell_owner(estate, user, field)
+        db.session.commit()
+        return None
     now = utcnow()
     try:
-        user = User(full_name=full_name, email=email, phone=phone, password_hash=hash_password(data.password),
+        user = User(full_name=full_name, email=email, phone=phone, password_hash=password_hash,
                     status=UserStatus.PENDING, preferred_language=data.language)
         db.session.add(user)
         db.session.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from babel import dates
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -41,12 +41,26 @@ def notifications_list():
                   render_text=notifications.render_text, when=when, unread=notifications.unread_count(current_user))
 
 
+def _target(notification) -> str:
+    return notification.link if is_safe_next(notification.link) else url_for("account.notifications_list")
+
+
 @bp.get("/notifications/<int:notification_id>/open")
+def notification_follow(notification_id: int):
+    """Go where it points, changing nothing (a GET writes nothing: the list's link posts
+    through htmx; without JavaScript this is where the link leads)."""
+    return redirect(_target(notifications.get_notification(current_user, notification_id)))
+
+
+@bp.post("/notifications/<int:notification_id>/open")
 def notification_open(notification_id: int):
-    """Mark it read and go where it points."""
-    notification = notifications.mark_read(current_user, notification_id, utcnow())
-    target = notification.link if is_safe_next(notification.link) else url_for("account.notifications_list")
-    return redirect(target)
+    """Mark it read and go where it points (htmx: by HX-Redirect)."""
+    target = _target(notifications.mark_read(current_user, notification_id, utcnow()))
+    if request.headers.get("HX-Request"):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)
 
 
 @bp.post("/notifications/read-all")

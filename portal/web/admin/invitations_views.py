@@ -26,7 +26,7 @@ def invitations_list():
             status = exc.http_status
         else:
             flash(_("The invitation was sent to %(contact)s.",
-                    contact=invitation.user.email or invitation.user.phone), "success")
+                    contact=invitation.contact), "success")
             return redirect(url_for("admin.invitations_list"))
     elif form.errors:
         status = 422
@@ -50,7 +50,7 @@ def invitation_resend(invitation_id: int):
         flash(str(exc.message), "error")
     else:
         flash(_("A new link was sent to %(contact)s. The previous link no longer works.",
-                contact=invitation.user.email or invitation.user.phone), "success")
+                contact=invitation.contact), "success")
     return redirect(url_for("admin.invitations_list"))
 
 
@@ -64,5 +64,5 @@ def invitation_revoke(invitation_id: int):
         flash(str(exc.message), "error")
     else:
         flash(_("The invitation of %(name)s was revoked. Its link no longer works.",
-                name=invitation.user.display_name), "success")
+                name=invitation.full_name), "success")
     return redirect(url_for("admin.invitations_list"))

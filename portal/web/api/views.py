@@ -217,7 +217,7 @@ def visit_status(visit_id: int):
 @bp.get("/offline/bootstrap")
 @kiosk_required
 def offline_bootstrap():
-    return ok(offline.bootstrap(g.kiosk.estate, utcnow()))
+    return ok(offline.bootstrap(g.kiosk.estate, utcnow(), g.kiosk.device_id))
 
 
 @bp.post("/offline/sync")

@@ -78,7 +78,16 @@ def login_code_verify():
     ), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.get("/logout")
+def logout_confirm():
+    """Signing out is a POST (a link or an image elsewhere cannot sign anyone out): an
+    old link to /logout shows the button that does it."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render("auth/logout.html")
+
+
+@bp.post("/logout")
 def logout():
     language = session.get("lang")
     sessions.close_session(current_session_key())

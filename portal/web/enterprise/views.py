@@ -45,7 +45,7 @@ def estate_new():
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
             flash(_("%(estate)s was created. We sent %(name)s an invitation to become its admin.",
-                    estate=created.estate.name, name=created.invitation.user.display_name), "success")
+                    estate=created.estate.name, name=created.invitation.full_name), "success")
             return redirect(url_for("enterprise.home"))
     return render("enterprise/estate_form.html", form=form), 422 if form.errors else 200
 

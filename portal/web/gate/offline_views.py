@@ -65,7 +65,7 @@ def _no_store(response):
 def offline_bootstrap():
     """The passes, bans, residents and inside-now this gate needs to decide offline, and
     the translated strings of the offline answers (gate/_offline_strings.html)."""
-    data = offline.bootstrap(g.estate, utcnow())
+    data = offline.bootstrap(g.estate, utcnow(), _device_id())
     return _no_store(jsonify(data=data, csrf_token=generate_csrf(), gate=session.get("gate_name") or DEFAULT_GATE,
                              lang=str(get_locale()), strings=render_template("gate/_offline_strings.html")))
 

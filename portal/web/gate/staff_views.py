@@ -29,7 +29,7 @@ def staff_invite():
             status = exc.http_status
         else:
             flash(_("The invitation was sent to %(contact)s.",
-                    contact=invitation.user.email or invitation.user.phone), "success")
+                    contact=invitation.contact), "success")
             return redirect(url_for("gate.staff_invite"))
     elif form.errors:
         status = 422

@@ -55,10 +55,14 @@ def set_language():
     return redirect(target if is_safe_next(target) else url_for("public.index"))
 
 
+LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
+
+
 @bp.get("/dev/outbox")
 def dev_outbox():
-    """DEV mode only: every email and SMS the portal has sent, newest first."""
-    if not current_app.config["DEV_MODE"]:
+    """DEV mode only, and only to the machine itself (the client address as ProxyFix
+    gives it): every email and SMS the portal has sent, newest first."""
+    if not current_app.config["DEV_MODE"] or request.remote_addr not in LOCAL_ADDRESSES:
         abort(404)
     page = page_arg()
     messages = db.paginate(
