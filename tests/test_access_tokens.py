@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import KioskToken, Membership, OutboxMessage
+from portal.models import KioskToken, Membership, OutboxMessage, Role
 from tests.conftest import PASSWORD
 from tests.test_api_kiosk import kiosk_for
 
@@ -462,3 +462,30 @@ def test_a_suspended_account_cannot_accept(app, client, login, estate_pair, make
     link = re.search(r"http://localhost(/invite/\S+)", mail.body).group(1)
     response = app.test_client().post(link, data={"password": PASSWORD})
     assert response.status_code == 403 and b"suspended" in response.data
+
+
+def test_refused_offline_scans_are_listed_for_supervisors_and_admins(offline_world, app, client, login, make):
+    from datetime import UTC, datetime, timedelta
+
+    a, kiosk, expired, current = offline_world
+    assert kiosk.get("/offline/bootstrap").status_code == 200
+    results = _sync(kiosk, [_item("listed-0001", expired.visitor_code, datetime.now(UTC) - timedelta(hours=2))])
+    assert results[0]["code"] == "EVENT_OUTSIDE_OFFLINE_WINDOW"
+    make.user("sup@alpha.test", estate=a.estate, role=Role.GUARD, supervisor=True, full_name="Sam Supervisor")
+    device = {"X-Gate-Device": "tablet-refused-list-0001"}
+
+    guard = app.test_client()
+    login(a.guard.email, as_client=guard)
+    assert guard.get("/e/alpha/gate/offline-refused/", headers={"X-Gate-Device": kiosk.device_id}).status_code == 403
+
+    supervisor = app.test_client()
+    login("sup@alpha.test", as_client=supervisor)
+    page = supervisor.get("/e/alpha/gate/offline-refused/", headers=device)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "1 refused scan" in html
+    assert expired.visitor_code in html and a.guard.full_name in html
+    assert supervisor.get("/e/alpha/gate/offline-refused/", headers={**device, "HX-Request": "true"}).status_code == 200
+
+    login(a.admin.email)
+    html = client.get("/e/alpha/admin/offline-refused/").get_data(as_text=True)
+    assert expired.visitor_code in html and "Refused offline scans" in html

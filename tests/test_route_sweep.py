@@ -79,6 +79,7 @@ WRONG_ROLES = {"admin": ("guard", "supervisor", "resident"), "gate": ("admin", "
                "home": ("admin", "guard", "supervisor")}
 # Gate routes for supervisors only: a plain guard gets 403 there, and only there.
 SUPERVISOR_ONLY = {"gate.bans_list", "gate.ban_new", "gate.ban_lift", "gate.passes_list", "gate.pass_revoke",
+                   "gate.offline_refused_list",
                    "gate.staff_invite"}
 
 # URL argument -> the kind of row it names (an attribute of a world estate); (area,

@@ -17,12 +17,14 @@ EVENT_OUTSIDE_OFFLINE_WINDOW and kept in the estate's audit log for its admins."
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
@@ -40,6 +42,7 @@ from portal.gate.service import (
     let_out,
 )
 from portal.models import (
+    AuditLog,
     Ban,
     BanScope,
     Estate,
@@ -256,7 +259,7 @@ def _outside(actor: User, estate: Estate, device_id: str | None, gate: str, item
         return _result(item["client_event_id"], DUPLICATE, refusal.value if refusal else None,
                        REFUSAL_MESSAGES[refusal] if refusal else None,
                        duplicate.visit.id if duplicate.visit is not None else None)
-    audit.record("gate.offline_event_rejected", estate, actor_id=actor.id, estate_id=estate.id, after={
+    audit.record(REFUSED_ACTION, estate, actor_id=actor.id, estate_id=estate.id, after={
         "code": OUTSIDE_WINDOW, "client_event_id": item["client_event_id"], "event_type": item["event_type"],
         "occurred_at": _iso(item["occurred_at"]), "visitor_code": item["visitor_code"],
         "qr_token": bool(item["qr_token"]), "gate": item["gate"] or gate, "device": short_device(device_id),
@@ -315,3 +318,44 @@ def sync(actor: User, estate: Estate, device_id: str | None, gate: str, items: l
         else:
             results[index] = _outside(actor, estate, device_id, gate, item)
     return results  # type: ignore[return-value]
+
+
+# --- refused offline scans, for supervisors -------------------------------------------------
+
+REFUSED_ACTION = "gate.offline_event_rejected"
+
+
+@dataclass(frozen=True)
+class RefusedScan:
+    """An offline scan refused as outside its device's offline window."""
+
+    recorded_at: datetime
+    occurred_at: datetime | None
+    event_type: str
+    visitor_code: str | None
+    gate: str | None
+    device: str | None
+    guard_name: str
+
+
+def refused_scans(estate: Estate, page: int = 1, per_page: int = 25) -> tuple[Pagination, list[RefusedScan]]:
+    """The estate's refused offline scans, newest first, with the guard who sent each (two
+    queries a page, on the audit log's (estate, action, created_at) index)."""
+    stmt = (sa.select(AuditLog).where(AuditLog.estate_id == estate.id, AuditLog.action == REFUSED_ACTION)
+            .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
+    actor_ids = {log.actor_user_id for log in pagination.items if log.actor_user_id}
+    names = {}
+    if actor_ids:
+        names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(actor_ids))).all())
+    rows = []
+    for log in pagination.items:
+        after = log.after or {}
+        try:
+            occurred = datetime.fromisoformat(str(after.get("occurred_at")).replace("Z", "+00:00"))
+        except ValueError:
+            occurred = None
+        rows.append(RefusedScan(log.created_at, occurred, str(after.get("event_type") or ""),
+                                after.get("visitor_code"), after.get("gate"), after.get("device"),
+                                names.get(log.actor_user_id, "")))
+    return pagination, rows

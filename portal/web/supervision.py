@@ -1,5 +1,5 @@
-"""Estate-wide bans and the active passes with revoke, for estate admins (/admin/bans/,
-/admin/passes/) and guard supervisors (/gate/bans/, /gate/passes/). The same views are
+"""Estate-wide bans, the active passes with revoke and the refused offline scans, for estate
+admins (/admin/bans/, /admin/passes/, /admin/offline-refused/) and guard supervisors (/gate/…). The same views are
 registered on both blueprints; `area` names the blueprint for links."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.errors import InvalidValue
-from portal.gate import service
+from portal.gate import offline, service
 from portal.models import utcnow
 from portal.visits import bans
 from portal.web.forms import BanForm
@@ -73,3 +73,10 @@ def register(bp: Blueprint, area: str) -> None:
         else:
             flash(str(service.ALREADY_ENDED), "warning")
         return redirect(url_for(f"{area}.passes_list"))
+
+    @bp.get("/offline-refused/")
+    def offline_refused_list():
+        guard_check()
+        pagination, rows = offline.refused_scans(g.estate, page=page_arg())
+        return render("gate/offline_refused.html", block="refused_table", area=area, pagination=pagination,
+                      rows=rows)
