@@ -70,10 +70,13 @@ def inline(message_ids: list[int]) -> None:
 
 
 def queue(message_ids: list[int]) -> None:
-    """One delivery job per committed message, for the worker (portal.jobs)."""
+    """One delivery job per committed transaction (its messages in order), for the worker
+    (portal.jobs): each message is still claimed, sent and retried on its own."""
     jobs = current_app.extensions["portal.jobs"]
-    for message_id in message_ids:
-        jobs.deliver(message_id)
+    if len(message_ids) == 1:
+        jobs.deliver(message_ids[0])
+    else:
+        jobs.deliver_all(list(message_ids))
 
 
 def dispatcher() -> Dispatcher:
