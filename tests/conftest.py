@@ -141,7 +141,8 @@ def _rolled_back(app):
         conn.close()
 
 
-def _empty_tables(app):
+def empty_tables(app) -> None:
+    """Delete every row (what the `app` fixture does after a `real_commits` test)."""
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         if db.engine.dialect.name == "postgresql":
@@ -163,7 +164,7 @@ def app(_app, request):
         try:
             yield _app
         finally:
-            _empty_tables(_app)
+            empty_tables(_app)
     else:
         with _rolled_back(_app):
             yield _app

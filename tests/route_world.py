@@ -48,7 +48,10 @@ from portal.models import (
     VisitGuest,
     WalkIn,
 )
-from tests.conftest import _PASSWORD_HASH
+from tests.conftest import (
+    _PASSWORD_HASH,
+    empty_tables,  # noqa: F401 - for the sweep's module-wide rows
+)
 
 SLUGS = ("alpha", "beta")
 # A 1x1 PNG: the incident photo routes answer it.
@@ -165,18 +168,6 @@ def build_world(app) -> SimpleNamespace:
     for estate in world.values():
         estate.emails["boss"] = "boss@platform.test"
     return SimpleNamespace(**world)
-
-
-def empty_tables(app) -> None:
-    """What conftest's `app` fixture does after each test, for rows kept for a whole module."""
-    with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(sa.text(f"DELETE FROM {table}"))
-        db.session.commit()
 
 
 class WriteRecorder:

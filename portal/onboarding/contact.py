@@ -14,6 +14,7 @@ from portal.models import (
     User,
 )
 from portal.phones import InvalidPhone, normalise_phone
+from portal.text import strip_bidi_controls
 
 APPROVAL_TTL = timedelta(days=30)
 INVITATION_TTL = timedelta(days=7)
@@ -55,3 +56,17 @@ def message_language_in(user: User, estate: Estate) -> str:
     """Like auth's message_language, for mail about this estate: the user's language,
     else this estate's default."""
     return user.preferred_language or estate.default_language
+
+
+def name_and_contact(raw_name: str, raw_email: str, raw_phone: str, estate: Estate,
+                     errors: dict) -> tuple[str, str | None, str | None]:
+    """A person's name (bidi controls stripped, spaces collapsed) and contact as typed on a
+    join or invitation form; what is wrong goes into `errors` by field name."""
+    full_name = " ".join(strip_bidi_controls(raw_name).split())
+    if not full_name:
+        errors["full_name"] = _l("This field is required.")
+    email = _email(raw_email)
+    phone = _phone(raw_phone, estate, errors, "phone")
+    if not email and not phone and "phone" not in errors:
+        errors["email"] = NEED_CONTACT
+    return full_name, email, phone

@@ -43,14 +43,12 @@ from portal.models import (
 )
 from portal.onboarding.contact import (
     INVITATION_TTL,
-    NEED_CONTACT,
     _digest,
-    _email,
-    _phone,
     estate_today,
+    name_and_contact,
 )
 from portal.phones import phone_digits
-from portal.text import like_pattern, strip_bidi_controls
+from portal.text import like_pattern
 
 # --- invitations -----------------------------------------------------------------------
 
@@ -163,13 +161,7 @@ def create_invitation(actor: User, access: EstateAccess, data: InviteData) -> In
     if data.role not in powers.roles or (data.is_supervisor and not powers.may_make_supervisor):
         raise Forbidden(_l("Your role does not allow you to invite this kind of account."))
     errors: dict = {}
-    full_name = " ".join(strip_bidi_controls(data.full_name).split())
-    if not full_name:
-        errors["full_name"] = _l("This field is required.")
-    email = _email(data.email)
-    phone = _phone(data.phone, estate, errors, "phone")
-    if not email and not phone and "phone" not in errors:
-        errors["email"] = NEED_CONTACT
+    full_name, email, phone = name_and_contact(data.full_name, data.email, data.phone, estate, errors)
     unit = None
     if data.role == Role.RESIDENT:
         if data.unit_id is not None:

@@ -36,12 +36,10 @@ from portal.onboarding.contact import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_ATTEMPTS,
     JOIN_CODE_LENGTH,
-    NEED_CONTACT,
-    _email,
     _phone,
     message_language_in,
+    name_and_contact,
 )
-from portal.text import strip_bidi_controls
 
 # --- estates and join codes ----------------------------------------------------------
 
@@ -195,13 +193,7 @@ def request_to_join(estate: Estate, data: JoinData) -> Approval | None:
     if not estate.is_open:
         raise NotFound(_l("This estate is not taking sign-ups."))
     errors: dict = {}
-    full_name = " ".join(strip_bidi_controls(data.full_name).split())
-    if not full_name:
-        errors["full_name"] = _l("This field is required.")
-    email = _email(data.email)
-    phone = _phone(data.phone, estate, errors, "phone")
-    if not email and not phone and "phone" not in errors:
-        errors["email"] = NEED_CONTACT
+    full_name, email, phone = name_and_contact(data.full_name, data.email, data.phone, estate, errors)
     emergency_phone = _phone(data.emergency_contact_phone, estate, errors, "emergency_contact_phone")
     unit = None
     if data.unit_id is not None:
