@@ -99,6 +99,8 @@ def from_environment() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 20),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
+        # SMS providers tried in order (JSON list; portal/integrations/settings.py).
+        "SMS_PROVIDERS": os.environ.get("SMS_PROVIDERS", ""),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
         "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
