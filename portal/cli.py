@@ -2,6 +2,7 @@ import logging
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 
 def register_cli(app: Flask) -> None:
@@ -47,6 +48,20 @@ def register_cli(app: Flask) -> None:
         where = current_app.config["REDIS_URL"] and "Redis" or current_app.config["JOBS_SQLITE_PATH"]
         click.echo(f"Worker: {workers} threads, queue in {where}{'' if no_periodic else ', periodic jobs on'}.")
         queue.run_consumer(workers=workers, periodic=not no_periodic)
+
+    push_group = AppGroup("push", help="Web push notifications.")
+
+    @push_group.command("generate-vapid-keys")
+    def generate_vapid_keys_command():
+        """Print a new VAPID key pair for web push (set both, with VAPID_SUBJECT, in the environment).
+        Changing the pair later turns notifications off on every device (each must turn them on again)."""
+        from portal.integrations import push
+
+        public, private = push.generate_keys()
+        click.echo(f"VAPID_PUBLIC_KEY={public}")
+        click.echo(f"VAPID_PRIVATE_KEY={private}")
+
+    app.cli.add_command(push_group)
 
     @app.cli.command("purge-import-previews")
     def purge_import_previews_command():

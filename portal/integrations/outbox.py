@@ -20,7 +20,8 @@ permanent, e.g. nothing configured for the channel) to FAILED with the provider'
 Providers: `provider_for(channel)`. Email goes by SMTP when MAIL_SERVER is set
 (portal.integrations.email); otherwise, in DEV mode, the outbox row is the delivery
 (`OutboxOnly`, which marks it SENT); outside DEV mode a channel with no provider fails
-at once. `MESSAGE_PROVIDERS` ({channel: provider}) overrides the choice (tests).
+at once. Web push goes to the browsers' push services whenever push is on
+(portal.integrations.push), DEV mode or not. `MESSAGE_PROVIDERS` ({channel: provider}) overrides the choice (tests).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class NotConfigured:
         self.channel = channel
 
     def send(self, message: OutboxMessage, estate: Estate | None) -> str:
-        what = "MAIL_SERVER" if self.channel == "EMAIL" else "an SMS provider"
+        what = {"EMAIL": "MAIL_SERVER", "PUSH": "VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT"}.get(
+            self.channel, "an SMS provider")
         raise ProviderError(f"No {self.channel} provider is configured (set {what}).", permanent=True)
 
 
@@ -95,6 +97,10 @@ def provider_for(channel: str) -> Provider:
         from portal.integrations.email import SmtpProvider
 
         return SmtpProvider()
+    if channel == "PUSH":  # real pushes in DEV mode too: the browsers' subscriptions are real
+        from portal.integrations import push
+
+        return push.WebPushProvider() if push.enabled(config) else NotConfigured(channel)
     if config.get("DEV_MODE"):
         return OutboxOnly()
     return NotConfigured(channel)
