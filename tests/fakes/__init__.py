@@ -1,0 +1,1 @@
+"""Local fake servers that speak the real protocols of outside services (for tests)."""
