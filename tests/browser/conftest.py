@@ -66,7 +66,7 @@ def _run(args: list[str], env: dict) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url):
+def live_server(browser_database_url, tmp_path_factory):
     """Base URL of the real app under gunicorn (2 workers), with the demo data."""
     env = dict(os.environ)
     env.update(
@@ -74,6 +74,8 @@ def live_server(browser_database_url):
         GATEHOUSE_DEV_MODE="1",
         RATELIMIT_ENABLED="0",
         PYTHONUNBUFFERED="1",
+        # DEV mode makes the web push key pair on first use: here, not in instance/.
+        VAPID_KEYS_FILE=str(tmp_path_factory.mktemp("push") / "vapid-keys.json"),
     )
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     _run([*flask, "db", "upgrade"], env)
