@@ -15,9 +15,6 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from portal.extensions import db
 from portal.gate import walkins
@@ -30,7 +27,7 @@ from portal.models import (
     PushSubscription,
     User,
 )
-from tests.fakes.push_service import Browser, local_push_service, unb64url
+from tests.fakes.push_service import Browser, local_push_service, verified_claims
 
 pytestmark = pytest.mark.real_commits
 
@@ -75,21 +72,6 @@ def _subscriptions(dbs) -> list[PushSubscription]:
         rows = list(s.scalars(sa.select(PushSubscription).order_by(PushSubscription.id)))
         s.expunge_all()
         return rows
-
-
-def verified_claims(authorization: str, public_key: str) -> dict:
-    """The claims of a VAPID Authorization header (RFC 8292: `vapid t=<JWT>, k=<key>`),
-    after checking its ES256 signature with the server's public key."""
-    scheme, _, params = authorization.partition(" ")
-    fields = dict(part.strip().split("=", 1) for part in params.split(","))
-    assert scheme == "vapid" and fields["k"] == public_key
-    header, payload, signature = fields["t"].split(".")
-    assert json.loads(unb64url(header)) == {"typ": "JWT", "alg": "ES256"}
-    raw = unb64url(signature)
-    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(public_key))
-    key.verify(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
-               f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))
-    return json.loads(unb64url(payload))
 
 
 def _walk_in(app, unit="A1", name="Bola Ade") -> int:

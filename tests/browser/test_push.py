@@ -1,22 +1,25 @@
 """Web push in a real Chromium on a phone-sized screen: the demo resident turns on
-notifications on their profile and the browser's subscription is stored; the service
-worker shows a walk-in request with Approve / Decline; "Turn off" removes it.
+notifications on their profile and the browser's subscription is stored; a walk-in for
+their unit is pushed, the browser decrypts it and its service worker shows it with
+Approve / Decline; "Turn off" removes the subscription.
 
-What this proves, and what it does not. Headless Chromium subscribes through its GCM
-client, which needs Google's servers: offline, `pushManager.subscribe()` never settles
-(and in an incognito context, Playwright's usual one, Chromium refuses push outright).
-So this test runs Chromium with a persistent profile and points its GCM client at a
-local stand-in (tests/fakes/gcm_server.py, via --gcm-checkin-url/--gcm-registration-url):
-the permission, the service worker's registration, `subscribe()` with the portal's VAPID
-key, the browser's own encryption keys, the POST with its CSRF token and the stored row
-are all real. The endpoint is then an FCM address (https://…google.com/fcm/send/<token>)
-that cannot be reached from here, so the push itself is not carried to this browser:
-the message the server wrote for the walk-in (the outbox row's payload) is handed to
-the service worker through the DevTools protocol (ServiceWorker.deliverPushMessage),
-unencrypted, and the notification it shows is read back (getNotifications). The
-encryption and the VAPID signature of real deliveries are checked against a local fake
-push service in tests/test_push_delivery.py. A tap on the notification (openWindow)
-cannot be simulated in headless Chromium and is not tested here.
+How, offline. Headless Chromium subscribes through its GCM client, which talks to
+Google's servers: offline, `pushManager.subscribe()` never settles (and in an incognito
+context, Playwright's usual one, Chromium refuses push outright). So this test runs
+Chromium with a persistent profile and points its GCM client at a local stand-in
+(tests/fakes/gcm_server.py: --gcm-checkin-url, --gcm-registration-url, and
+--gcm-mcs-endpoint for the TLS connection that carries pushes down). Real here: the
+permission, the service worker's registration, `subscribe()` with the portal's VAPID key,
+the browser's own keys, the POST with its CSRF token, the stored row; then the portal's
+push provider (pywebpush: encryption and VAPID signature, the same code the worker runs,
+called from this process) POSTing to a push service, the browser decrypting the message
+and the service worker's notification (read back with getNotifications).
+
+Stood in for: Google's servers. The browser's endpoint is an FCM address
+(https://…google.com/fcm/send/<token>); the test points the stored row at the local fake
+push service instead (tests/fakes/push_service.py), which checks nothing itself and hands
+the encrypted body, unchanged, to the browser over the MCS stand-in, as FCM would. Not
+tested: a tap on the notification (openWindow; headless Chromium cannot click one).
 """
 
 from __future__ import annotations
@@ -32,8 +35,14 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, watch_csp
 from tests.browser.test_gate import db as db  # noqa: F401 - fixture
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, choose_language, sign_in, wait_until_settled
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    wait_until_settled,
+)
 from tests.fakes.gcm_server import local_gcm_server
+from tests.fakes.push_service import local_push_service, verified_claims
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,27 +81,37 @@ def _rows(db, email=RESIDENT):
             "JOIN user_account u ON u.id = s.user_id WHERE u.email = :email ORDER BY s.id"), {"email": email}).all()
 
 
-def _walk_in_push(db, browser_database_url, subscription_id: int) -> str:
-    """A walk-in for unit A12 made by the demo guard through the portal's own service (in an
-    app of this process, on the live server's database): the body of the PUSH message it
-    wrote for this browser's subscription."""
+def _walk_in_pushed(browser_database_url, vapid_keys_file, subscription_id: int) -> dict:
+    """A walk-in for unit A12 asked by the demo guard through the portal's own service, in an
+    app of this process on the live server's database and with its VAPID keys; then the
+    PUSH message it wrote for this browser's subscription is delivered as the worker would
+    (portal.integrations.outbox.deliver). Returns the payload and the delivery's outcome."""
     from portal import create_app
     from portal.extensions import db as portal_db
     from portal.gate import walkins
-    from portal.models import Estate, User
+    from portal.integrations import outbox
+    from portal.models import Estate, OutboxMessage, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": browser_database_url, "DEV_MODE": True, "TESTING": True,
+                      "VAPID_KEYS_FILE": str(vapid_keys_file), "JOBS_IMMEDIATE": True,
                       "MESSAGE_DELIVERY": "portal.integrations.delivery:dev"})
-    with app.app_context():
-        guard = portal_db.session.scalar(sa.select(User).where(User.email == "guard@greenpark.test"))
-        estate = portal_db.session.scalar(sa.select(Estate).where(Estate.slug == "greenpark"))
-        walkins.create_walk_in(guard, estate, walkins.WalkInData(visitor_name="Chidi Okeke", unit_number="A12",
-                                                                 gate="Main gate"), datetime.now(UTC))
-        portal_db.session.remove()
-        portal_db.engine.dispose()
-    with db.begin() as conn:
-        return conn.execute(sa.text("SELECT body FROM outbox_message WHERE channel = 'PUSH' AND recipient = :id "
-                                    "ORDER BY id DESC LIMIT 1"), {"id": str(subscription_id)}).scalar_one()
+    try:
+        with app.app_context():
+            guard = portal_db.session.scalar(sa.select(User).where(User.email == "guard@greenpark.test"))
+            estate = portal_db.session.scalar(sa.select(Estate).where(Estate.slug == "greenpark"))
+            walkins.create_walk_in(guard, estate, walkins.WalkInData(visitor_name="Chidi Okeke", unit_number="A12",
+                                                                     gate="Main gate"), datetime.now(UTC))
+            message = portal_db.session.scalar(
+                sa.select(OutboxMessage).where(OutboxMessage.channel == "PUSH",
+                                               OutboxMessage.recipient == str(subscription_id))
+                .order_by(OutboxMessage.id.desc()).limit(1))
+            payload = json.loads(message.body)
+            outcome = outbox.deliver(message.id)
+            portal_db.session.remove()
+        return {"payload": payload, "status": outcome.status}
+    finally:
+        with app.app_context():
+            portal_db.engine.dispose()
 
 
 def _notifications(page, wait: float = 10.0) -> list[dict]:
@@ -109,7 +128,7 @@ def _notifications(page, wait: float = 10.0) -> list[dict]:
 
 
 def test_the_resident_turns_notifications_on_and_off_on_a_phone(phone_profile, gcm, live_server, db,
-                                                               browser_database_url):
+                                                               browser_database_url, vapid_keys_file):
     page = phone_profile.new_page()
     page.goto("/login")
     sign_in(page, RESIDENT)
@@ -152,26 +171,31 @@ def test_the_resident_turns_notifications_on_and_off_on_a_phone(phone_profile, g
     page.reload()
     expect(control).to_have_attribute("data-state", "on")
 
-    # The service worker shows the walk-in request the server wrote for this device.
-    payload = _walk_in_push(db, browser_database_url, row.id)
-    cdp = phone_profile.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    root = next(r for r in registrations if r["scopeURL"] == f"{live_server}/" and not r["isDeleted"])
-    cdp.send("ServiceWorker.deliverPushMessage",
-             {"origin": live_server, "registrationId": root["registrationId"], "data": payload})
-    [shown] = _notifications(page)
-    sent = json.loads(payload)
+    # A walk-in for unit A12 is pushed to this browser: the provider encrypts and signs it
+    # and POSTs it to the push service (here the local fake, which hands it to the browser).
+    with local_push_service() as service:
+        service.forward = lambda received: gcm.deliver(registration, received.body)
+        with db.begin() as conn:
+            conn.execute(sa.text("UPDATE push_subscription SET endpoint = :endpoint WHERE id = :id"),
+                         {"endpoint": service.endpoint(registration["token"]), "id": row.id})
+        pushed = _walk_in_pushed(browser_database_url, vapid_keys_file, row.id)
+        [received] = service.wait_for(1)
+    assert pushed["status"] == "SENT"
+    assert received.headers["content-encoding"] == "aes128gcm"
+    assert verified_claims(received.headers["authorization"], key)["aud"] == service.origin
+    [shown] = _notifications(page)  # decrypted by the browser with its own keys, shown by sw.js
     assert shown["title"] == "A visitor at the gate asks to see you"
     assert shown["body"] == "Chidi Okeke is at Main gate and asks to see unit A12. Approve or decline."
-    assert shown["icon"] == f"{live_server}/static/img/icon-192.png" and shown["tag"] == sent["tag"]
+    assert shown["icon"] == f"{live_server}/static/img/icon-192.png"
+    assert shown["tag"] == pushed["payload"]["tag"]
     assert shown["actions"] == [{"action": "approve", "title": "Approve"}, {"action": "decline", "title": "Decline"}]
-    link = sent["url"]
+    link = pushed["payload"]["url"]
     assert link.startswith("/e/greenpark/home/walk-ins/")
     assert shown["data"]["links"] == {"default": link, "approve": f"{link}?answer=approve",
                                       "decline": f"{link}?answer=decline"}
+    with db.begin() as conn:  # as the browser gave it, for "Turn off" below
+        conn.execute(sa.text("UPDATE push_subscription SET endpoint = :endpoint WHERE id = :id"),
+                     {"endpoint": browser_subscription["endpoint"], "id": row.id})
 
     # Turn off: the browser unsubscribes and the row goes.
     page.click("#push-off")

@@ -2,7 +2,8 @@
 takes each POST to /push/<token> as a push message, keeps its headers and encrypted
 body, and answers 201 Created with a Location (as FCM and Mozilla's service do), or the
 status a test chose for that token (404/410 for a subscription the browser dropped, 5xx,
-or a slow answer).
+or a slow answer). `forward` passes each accepted message on (the browser test hands it to
+Chromium, as FCM would).
 
     with local_push_service() as service:
         endpoint = service.endpoint("device-1")
@@ -17,16 +18,19 @@ or a slow answer).
 from __future__ import annotations
 
 import base64
+import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 
 def b64url(data: bytes) -> str:
@@ -62,10 +66,28 @@ class Browser:
                                 version="aes128gcm")
 
 
+def verified_claims(authorization: str, public_key: str) -> dict:
+    """The claims of a VAPID Authorization header (RFC 8292: `vapid t=<JWT>, k=<key>`),
+    after checking its ES256 signature with the server's public key (InvalidSignature if
+    another key signed it)."""
+    scheme, _, params = authorization.partition(" ")
+    fields = dict(part.strip().split("=", 1) for part in params.split(","))
+    assert scheme == "vapid" and fields["k"] == public_key
+    header, payload, signature = fields["t"].split(".")
+    assert json.loads(unb64url(header)) == {"typ": "JWT", "alg": "ES256"}
+    raw = unb64url(signature)
+    key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(public_key))
+    key.verify(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+               f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))
+    return json.loads(unb64url(payload))
+
+
 class PushService:
     def __init__(self):
         self.received: list[Received] = []
         self.answers: dict[str, tuple[int, float]] = {}
+        # Called with each message accepted (201), after answering: e.g. to hand it to a browser.
+        self.forward: Callable[[Received], None] | None = None
         self._arrived = threading.Condition()
         self.port = 0
 
@@ -108,6 +130,9 @@ def _handler(service: PushService):
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
+            self.wfile.flush()
+            if status == 201 and service.forward is not None:
+                service.forward(service.received[-1])
 
         def log_message(self, *args):
             pass
