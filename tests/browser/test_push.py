@@ -53,6 +53,18 @@ def _b64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@pytest.fixture(autouse=True)
+def _keep_residents_language(db):
+    """These tests choose a language for the demo resident; later tests expect the one it had."""
+    query = sa.text("SELECT preferred_language FROM user_account WHERE email = :email")
+    with db.begin() as conn:
+        before = conn.execute(query, {"email": RESIDENT}).scalar()
+    yield
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE user_account SET preferred_language = :lang WHERE email = :email"),
+                     {"lang": before, "email": RESIDENT})
+
+
 @pytest.fixture
 def gcm():
     with local_gcm_server() as server:
