@@ -101,6 +101,8 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         # SMS providers tried in order (JSON list; portal/integrations/settings.py).
         "SMS_PROVIDERS": os.environ.get("SMS_PROVIDERS", ""),
+        # Seconds an SMS provider gets to accept a connection, and again to answer (portal/integrations/sms/).
+        "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT") or 10),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
         "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
