@@ -61,7 +61,11 @@ class OutboxMessage(TimestampMixin, Base):
     and `reason` let the worker frame an email (estate name and colour, why it was sent)."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
+        # The latest sign-in codes (portal.accounts.signin.code_delivery).
+        sa.Index("ix_outbox_message_reason_created_at", "reason", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(10))  # EMAIL | SMS
