@@ -7,6 +7,7 @@ Delivery runs inline after a real commit (MESSAGE_DELIVERY inline): `real_commit
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -85,7 +86,7 @@ def twilio(fake: FakeSmsServer, **extra) -> dict:
 
 def generic(fake: FakeSmsServer, **extra) -> dict:
     return {"kind": "http", "url": fake.url + "/v2/sms?to={to}", "method": "POST",
-            "headers": '{"Authorization": "Bearer %s"}' % fake.api_key,
+            "headers": json.dumps({"Authorization": f"Bearer {fake.api_key}"}),
             "body": '{"recipient": "{to}", "message": "{text}", "from": "{sender}"}',
             "sender_id": "Gatehouse", "message_id_path": "data.id", **extra}
 
