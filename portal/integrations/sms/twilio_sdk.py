@@ -48,8 +48,8 @@ class TwilioClient:
         self.timeout = timeout
         options = {"timeout": float(timeout), "pool_connections": False}
         http_client = RedirectingHttpClient(base_url, **options) if base_url else TwilioHttpClient(**options)
-        # `environment={}`: the SDK would otherwise read TWILIO_* variables of this process.
-        self.client = Client(account_sid, auth_token, http_client=http_client, environment={})
+        # The SDK still reads TWILIO_REGION / TWILIO_EDGE from the environment, if set.
+        self.client = Client(account_sid, auth_token, http_client=http_client)
 
     def send(self, to: str, text: str) -> str:
         sender = {"from_": self.from_number} if self.from_number else {

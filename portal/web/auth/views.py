@@ -72,8 +72,8 @@ def login_code_verify():
         except DomainError as exc:
             error = exc.message
         else:
-            session.pop("otp_phone", None)
-            session.pop("otp_dev_code", None)
+            for key in ("otp_phone", "otp_dev_code", "otp_requested_at"):
+                session.pop(key, None)
             return _after_sign_in(user, form.remember.data, "code")
     status = 401 if error else (422 if form.errors else 200)
     return render(
