@@ -381,6 +381,7 @@ HOSTED_PAGE = """<!doctype html>
   button.pay { background: #f5a623; border-color: #f5a623; color: #12122c; font-weight: 700; }
   .status { font-size: 1.1rem; font-weight: 700; margin-top: 1rem; }
   img { max-height: 48px; }
+  @media (max-width: 28rem) { main { margin: 1rem .75rem; } }
 </style>
 </head>
 <body>
