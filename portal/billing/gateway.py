@@ -118,6 +118,10 @@ class CheckoutRequest:
 
 @dataclass(frozen=True)
 class CheckoutLink:
+    """Where to send the payer. Not as the answer to a form POST: the portal's CSP says
+    `form-action 'self'`, and browsers block a form submission redirected to another origin.
+    Answer the POST with `HX-Redirect`, or redirect to a portal page that links to `url`."""
+
     url: str
     tx_ref: str
 
