@@ -101,6 +101,10 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         # SMS providers tried in order (JSON list; portal/integrations/settings.py).
         "SMS_PROVIDERS": os.environ.get("SMS_PROVIDERS", ""),
+        # Fernet keys (comma-separated) for the provider settings kept in the database
+        # (portal/integrations/keys.py): the first encrypts, every one decrypts. Required in
+        # production; elsewhere a key derived from SECRET_KEY stands in.
+        "INTEGRATION_KEYS": os.environ.get("INTEGRATION_KEYS", ""),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
         "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
@@ -120,7 +124,9 @@ class ConfigError(RuntimeError):
 
 
 def check(config: dict) -> None:
-    """Refuse to start in production with development settings."""
+    """Refuse to start in production with development settings, or anywhere with keys
+    that cannot work."""
+    _check_integration_keys(config)
     if config.get("ENV_NAME") == "production":
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
@@ -133,6 +139,24 @@ def check(config: dict) -> None:
                 "rate limits on its own (sign-in allows workers × AUTH_RATE_LIMIT attempts). "
                 "Set REDIS_URL, or run a single worker (--workers 1, with --threads for concurrency)."
             )
+
+
+def _check_integration_keys(config: dict) -> None:
+    from cryptography.fernet import Fernet
+
+    raw = config.get("INTEGRATION_KEYS") or ""
+    keys = [key.strip() for key in str(raw).split(",") if key.strip()]
+    if not keys and config.get("ENV_NAME") == "production":
+        raise ConfigError(
+            "INTEGRATION_KEYS must be set in production: the provider settings (SMS and SMTP keys) are "
+            "encrypted with it. Make a key with: python -c \"from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())\"")
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(f"INTEGRATION_KEYS: key {number} is not a Fernet key (32 url-safe "
+                              "base64-encoded bytes, as Fernet.generate_key() makes).") from exc
 
 
 def server_workers() -> int:
