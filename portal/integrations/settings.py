@@ -55,7 +55,8 @@ class ProviderSettings:
         return f"{self.kind}#{self.id}" if self.id is not None else self.kind
 
 
-def _configured(channel: str) -> list[ProviderSettings]:
+def from_configuration(channel: str) -> list[ProviderSettings]:
+    """The providers configuration names (SMS_PROVIDERS; MAIL_SERVER and the MAIL_* settings)."""
     config = current_app.config
     if channel == "EMAIL":
         if not config.get("MAIL_SERVER"):
@@ -119,7 +120,7 @@ def providers(channel: str, estate_id: int | None) -> list[ProviderSettings]:
     platform = [row for row in rows if row.estate_id is None]
     if own or platform:
         return _readable(own or platform)
-    return _configured(channel)
+    return from_configuration(channel)
 
 
 @contextmanager

@@ -11,9 +11,10 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin, UTCDateTime, str_enum, utcnow
+from portal.models.estate import Estate
 
 
 class IntegrationChannel(enum.StrEnum):
@@ -47,6 +48,8 @@ class IntegrationSetting(TimestampMixin, Base):
     # the error of a platform provider only when it was their estate's message.
     last_failure_estate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("estate.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    estate: Mapped[Estate | None] = relationship(foreign_keys=[estate_id])
 
     def __repr__(self) -> str:
         return f"<IntegrationSetting {self.id} {self.channel} {self.kind} estate={self.estate_id}>"
