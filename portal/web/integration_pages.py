@@ -21,7 +21,16 @@ from wtforms.validators import Length, Optional
 
 from portal.errors import DomainError, FieldErrors, InvalidValue, NotFound
 from portal.integrations import manage
-from portal.integrations.kinds import CHOICE, FLAG, LONG_TEXT, NUMBER, KindSpec, flag, get_kind
+from portal.integrations.kinds import (
+    CHOICE,
+    FLAG,
+    LONG_TEXT,
+    NUMBER,
+    KindSpec,
+    flag,
+    get_kind,
+    kinds_for,
+)
 from portal.models import IntegrationChannel, MessageStatus
 from portal.web.inputs import page_arg
 from portal.web.ui import render
@@ -99,8 +108,9 @@ def settings_page(scope: manage.Scope, area: str):
 
 def setting_new(scope: manage.Scope, area: str):
     kind = get_kind(request.args.get("kind"))
-    if kind is None:
-        raise NotFound()
+    if kind is None:  # which kind first
+        return render("integrations/choose_kind.html", area=area, scope=scope,
+                      channels=[(channel, kinds_for(channel)) for channel in manage.CHANNELS])
     form = setting_form(kind)
     if form.validate_on_submit():
         try:
