@@ -132,6 +132,11 @@ def check(config: dict) -> None:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
         if config.get("DEV_MODE"):
             raise ConfigError("GATEHOUSE_DEV_MODE cannot be on in production.")
+        if not str(config.get("INTEGRATION_KEYS") or "").strip(" ,"):
+            raise ConfigError(
+                "INTEGRATION_KEYS must be set in production: the provider settings (SMS and SMTP keys) are "
+                "encrypted with it. Make a key with: python -c \"from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())\"")
         workers = server_workers()
         if workers > 1 and config.get("RATELIMIT_ENABLED") and not config.get("REDIS_URL"):
             raise ConfigError(
@@ -144,13 +149,7 @@ def check(config: dict) -> None:
 def _check_integration_keys(config: dict) -> None:
     from cryptography.fernet import Fernet
 
-    raw = config.get("INTEGRATION_KEYS") or ""
-    keys = [key.strip() for key in str(raw).split(",") if key.strip()]
-    if not keys and config.get("ENV_NAME") == "production":
-        raise ConfigError(
-            "INTEGRATION_KEYS must be set in production: the provider settings (SMS and SMTP keys) are "
-            "encrypted with it. Make a key with: python -c \"from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())\"")
+    keys = [key.strip() for key in str(config.get("INTEGRATION_KEYS") or "").split(",") if key.strip()]
     for number, key in enumerate(keys, start=1):
         try:
             Fernet(key)
