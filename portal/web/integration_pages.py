@@ -118,8 +118,7 @@ def setting_new(scope: manage.Scope, area: str):
         except (FieldErrors, InvalidValue) as exc:
             _show_errors(form, exc)
         else:
-            flash(_("%(provider)s was added to the %(channel)s providers.", provider=manage.shown(setting).title,
-                    channel=_channel(kind.channel)), "success")
+            flash(_("%(provider)s was added.", provider=manage.shown(setting).title), "success")
             return redirect(url_for(f"{area}.integrations_list"))
     return render("integrations/setting_form.html", area=area, scope=scope, form=form, kind=kind,
                   setting=None), 422 if form.errors or form.form_errors else 200
@@ -149,12 +148,6 @@ def setting_edit(scope: manage.Scope, area: str, setting_id: int):
             return redirect(url_for(f"{area}.integrations_list"))
     return render("integrations/setting_form.html", area=area, scope=scope, form=form, kind=kind,
                   setting=shown), 422 if form.errors or form.form_errors else 200
-
-
-def _channel(channel) -> str:
-    from portal.labels import INTEGRATION_CHANNEL_LABELS
-
-    return str(INTEGRATION_CHANNEL_LABELS[IntegrationChannel(channel).value])
 
 
 def setting_enabled(scope: manage.Scope, area: str, setting_id: int):
