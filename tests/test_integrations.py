@@ -17,7 +17,15 @@ from cryptography.fernet import Fernet
 from portal import config as config_module
 from portal.extensions import db
 from portal.integrations import keys, messaging, outbox, settings
-from portal.models import AuditLog, Estate, IntegrationSetting, MessageStatus, OutboxMessage, User
+from portal.models import (
+    AuditLog,
+    Estate,
+    IntegrationSetting,
+    MessageStatus,
+    OutboxMessage,
+    Role,
+    User,
+)
 from tests.browser.conftest import _free_port
 from tests.smtp_server import local_smtp, parts
 from tests.test_spanish_pages import _assert_spanish
@@ -231,8 +239,28 @@ def test_validation_messages_and_the_pages_read_in_spanish(app, make, login, cli
     assert "Este campo es obligatorio." in page and "Escriba un número entero del 1 al 65535." in page
     _assert_spanish(response)
     assert _add(client, PLATFORM, "termii", TERMII).status_code == 302
-    for path in (f"{PLATFORM}/", f"{PLATFORM}/new", f"{PLATFORM}/new?kind=http", f"{PLATFORM}/status"):
+    setting_id = db_id(app)
+    for path in (f"{PLATFORM}/", f"{PLATFORM}/new", f"{PLATFORM}/new?kind=http", f"{PLATFORM}/status",
+                 f"{PLATFORM}/{setting_id}/edit", f"{PLATFORM}/{setting_id}/test"):
         _assert_spanish(client.get(path))
+    bad = client.post(f"{PLATFORM}/{setting_id}/test", data={"recipient": "12"})
+    assert bad.status_code == 422 and "Escriba un número de teléfono en formato internacional" in bad.get_data(
+        as_text=True)
+    sent = client.post(f"{PLATFORM}/{setting_id}/test", data={"recipient": "+2348031234567"})
+    _assert_spanish(client.get(sent.headers["Location"]))
+    estate = make.estate("flores", name="Las Flores", country="GT")
+    make.user("admin@flores.test", estate=estate, role=Role.ESTATE_ADMIN)
+    admin = app.test_client()
+    admin.post("/language", data={"lang": "es"})
+    login("admin@flores.test", as_client=admin)
+    for path in ("/e/flores/admin/integrations/", "/e/flores/admin/integrations/status",
+                 "/e/flores/admin/integrations/new?kind=smtp"):
+        _assert_spanish(admin.get(path))
+
+
+def db_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(IntegrationSetting.id)))
 
 
 def test_providers_are_reordered_turned_off_and_deleted_with_an_audit_record_without_secrets(app, boss, dbs):
