@@ -2,6 +2,7 @@ import logging
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 
 def register_cli(app: Flask) -> None:
@@ -47,6 +48,23 @@ def register_cli(app: Flask) -> None:
         where = current_app.config["REDIS_URL"] and "Redis" or current_app.config["JOBS_SQLITE_PATH"]
         click.echo(f"Worker: {workers} threads, queue in {where}{'' if no_periodic else ', periodic jobs on'}.")
         queue.run_consumer(workers=workers, periodic=not no_periodic)
+
+    integrations = AppGroup("integrations", help="The SMS and email provider settings kept in the database.")
+
+    @integrations.command("rotate-keys")
+    def rotate_keys_command():
+        """Encrypt every stored provider setting again with the first key of INTEGRATION_KEYS
+        (put the new key first, keep the old ones after it, run this, then drop them)."""
+        from portal.integrations.manage import rotate_keys
+
+        rotated, unreadable = rotate_keys()
+        click.echo(f"Provider settings encrypted with the first key: {rotated}")
+        if unreadable:
+            raise click.ClickException(
+                f"No key of INTEGRATION_KEYS opens the settings {', '.join(map(str, unreadable))}: add the key "
+                "they were encrypted with, or enter them again in the portal.")
+
+    app.cli.add_command(integrations)
 
     @app.cli.command("purge-import-previews")
     def purge_import_previews_command():

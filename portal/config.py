@@ -111,6 +111,10 @@ def from_environment() -> dict:
         "SMS_PROVIDERS": os.environ.get("SMS_PROVIDERS", ""),
         # Seconds an SMS provider gets to accept a connection, and again to answer (portal/integrations/sms/).
         "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT") or 10),
+        # Fernet keys (comma-separated) for the provider settings kept in the database
+        # (portal/integrations/keys.py): the first encrypts, every one decrypts. Required in
+        # production; elsewhere a key derived from SECRET_KEY stands in.
+        "INTEGRATION_KEYS": os.environ.get("INTEGRATION_KEYS", ""),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
         "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
@@ -148,13 +152,20 @@ class ConfigError(RuntimeError):
 
 
 def check(config: dict) -> None:
-    """Refuse to start in production with development settings."""
+    """Refuse to start in production with development settings, or anywhere with keys
+    that cannot work."""
+    _check_integration_keys(config)
     if config.get("ENV_NAME") == "production":
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
         if config.get("DEV_MODE"):
             raise ConfigError("GATEHOUSE_DEV_MODE cannot be on in production.")
         _check_flutterwave(config)
+        if not str(config.get("INTEGRATION_KEYS") or "").strip(" ,"):
+            raise ConfigError(
+                "INTEGRATION_KEYS must be set in production: the provider settings (SMS and SMTP keys) are "
+                "encrypted with it. Make a key with: python -c \"from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())\"")
         workers = server_workers()
         if workers > 1 and config.get("RATELIMIT_ENABLED") and not config.get("REDIS_URL"):
             raise ConfigError(
@@ -177,6 +188,16 @@ def _check_flutterwave(config: dict) -> None:
     if config.get("FLUTTERWAVE_SECRET_KEY") and not config.get("FLUTTERWAVE_SECRET_HASH"):
         raise ConfigError("FLUTTERWAVE_SECRET_KEY is set but FLUTTERWAVE_SECRET_HASH is not: every Flutterwave "
                           "webhook would be refused. Set the secret hash chosen on Flutterwave's dashboard.")
+def _check_integration_keys(config: dict) -> None:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in str(config.get("INTEGRATION_KEYS") or "").split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(f"INTEGRATION_KEYS: key {number} is not a Fernet key (32 url-safe "
+                              "base64-encoded bytes, as Fernet.generate_key() makes).") from exc
 
 
 def server_workers() -> int:

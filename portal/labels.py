@@ -141,3 +141,8 @@ MESSAGE_STATUS_LABELS = {
     "FAILED": _l("Not sent"),
 }
 JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS
+
+# Message providers (IntegrationChannel values; portal.integrations).
+INTEGRATION_CHANNEL_LABELS = {"SMS": _l("SMS"), "EMAIL": _l("Email")}
+JINJA_GLOBALS["INTEGRATION_CHANNEL_LABELS"] = INTEGRATION_CHANNEL_LABELS
+TARGET_TYPE_LABELS["IntegrationSetting"] = _l("Message provider")

@@ -161,7 +161,7 @@ def test_outside_dev_mode_a_channel_without_provider_fails_at_once(app, dbs):
     sms, mail = _write(app), _write(app, "EMAIL", "ada@example.test")
     assert _deliver(app, sms).status == "FAILED" and _deliver(app, mail).status == "FAILED"
     assert _row(dbs, sms).last_error == "No SMS provider is configured (set an SMS provider)."
-    assert _row(dbs, mail).last_error == "No EMAIL provider is configured (set MAIL_SERVER)."
+    assert _row(dbs, mail).last_error == "No EMAIL provider is configured (set MAIL_SERVER or an SMTP provider)."
     assert _row(dbs, mail).attempts == 1
 
 

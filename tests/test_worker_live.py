@@ -92,6 +92,7 @@ def test_a_real_worker_marks_a_sign_in_code_sent_in_dev_mode(tmp_path, monkeypat
 def test_forgot_password_in_production_delivers_a_working_link_within_seconds(tmp_path, monkeypatch):
     with local_smtp() as smtp, live(
         tmp_path, monkeypatch, GATEHOUSE_ENV="production", GATEHOUSE_DEV_MODE="0", SECRET_KEY="a-real-secret-" * 3,
+        INTEGRATION_KEYS="6cKZvTz1sYkAVIdp0AcIhRVz6X1ZrmzMWp1zOxqO9Lg=",
         SESSION_COOKIE_SECURE="0", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp.port),
         MAIL_FROM="Gatehouse <no-reply@gate.example>",
     ) as (app, worker, log_path):

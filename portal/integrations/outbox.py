@@ -20,11 +20,15 @@ sweep's next pass also gets a delayed job of its own (`_schedule_retry`).
   queue lost them) and lapsed claims; a lapsed claim after the last attempt becomes
   FAILED.
 
-Providers: `provider_for(channel)`. Email goes by SMTP when MAIL_SERVER is set
-(portal.integrations.email); SMS through the estate's SMS providers in order, with
-failover (portal.integrations.sms.FailoverSms). A channel with nothing configured: in
-DEV mode the outbox row is the delivery (`OutboxOnly`, which marks it SENT); outside DEV
-mode it fails at once. `MESSAGE_PROVIDERS` ({channel: provider}) overrides the choice (tests).
+Providers: `provider_for(channel, estate_id)`. Email goes by SMTP when the estate, the
+platform (stored provider settings) or MAIL_SERVER names a server
+(portal.integrations.email, portal.integrations.settings); SMS through the estate's SMS
+providers in order, with failover (portal.integrations.sms.FailoverSms). A channel with
+nothing configured: in DEV mode the
+outbox row is the delivery (`OutboxOnly`, which marks it SENT); outside DEV mode a
+channel with no provider fails at once. `MESSAGE_PROVIDERS` ({channel: provider})
+overrides the choice (tests). A test message from the integration status page
+(`provider_setting_id`) is sent with that one provider pinned (`settings.pinned`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
+from portal.integrations import settings
 from portal.models import Estate, MessageStatus, OutboxMessage, utcnow
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
@@ -50,6 +55,7 @@ SWEEP_EVERY = timedelta(minutes=1)  # portal.jobs' sweep_outbox
 CLAIM_FOR = timedelta(minutes=10)
 SWEEP_BATCH = 500
 LOST = "The worker stopped while sending (no answer within 10 minutes)."
+GONE = "The provider this test message was for has been deleted."
 
 QUEUED, SENDING, SENT, FAILED = (MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT,
                                  MessageStatus.FAILED)
@@ -91,7 +97,7 @@ class NotConfigured:
         self.channel = channel
 
     def send(self, message: OutboxMessage, estate: Estate | None) -> str:
-        what = "MAIL_SERVER" if self.channel == "EMAIL" else "an SMS provider"
+        what = "MAIL_SERVER or an SMTP provider" if self.channel == "EMAIL" else "an SMS provider"
         raise ProviderError(f"No {self.channel} provider is configured (set {what}).", permanent=True)
 
 
@@ -100,15 +106,19 @@ def backoff_for(reason: str) -> tuple[timedelta, ...]:
     return SHORT_BACKOFF if reason in SHORT_REASONS else BACKOFF
 
 
-def provider_for(channel: str) -> Provider:
+def provider_for(channel: str, estate_id: int | None = None) -> Provider:
     config = current_app.config
     chosen = (config.get("MESSAGE_PROVIDERS") or {}).get(channel)
     if chosen is not None:
         return chosen
-    if channel == "EMAIL" and config.get("MAIL_SERVER"):
-        from portal.integrations.email import SmtpProvider
+    if channel == "EMAIL":
+        found = settings.providers("EMAIL", estate_id)  # stored (estate, platform) or MAIL_SERVER
+        if found:
+            from portal.integrations.email import SmtpProvider
 
-        return SmtpProvider()
+            return SmtpProvider(found)
+        if settings.pinned_id() is not None:  # a test message for a provider that is gone
+            return NotConfigured(channel)
     if channel == "SMS":  # the estate's providers in order; DEV or NotConfigured when it has none
         from portal.integrations.sms import FailoverSms
 
@@ -160,9 +170,12 @@ def deliver(message_id: int) -> Outcome:
         estate = session.get(Estate, message.estate_id) if message.estate_id else None
         session.commit()  # the claim is visible to every other worker before the provider is called
     provider: Provider | None = None
+    if message.reason == settings.TEST_REASON and message.provider_setting_id is None:
+        return _failed(message_id, attempts, "", ProviderError(GONE, permanent=True))
     try:
-        provider = provider_for(message.channel)
-        provider_id = provider.send(message, estate)
+        with settings.pinned(message.provider_setting_id):  # a test message: that provider only
+            provider = provider_for(message.channel, message.estate_id)
+            provider_id = provider.send(message, estate)
     except Exception as exc:  # any failure of a provider is recorded on the row
         return _failed(message_id, attempts, getattr(provider, "name", ""), exc, message.reason)
     with _session() as session:

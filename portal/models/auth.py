@@ -84,3 +84,6 @@ class OutboxMessage(TimestampMixin, Base):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(255))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A test message from the integration status page: sent through this provider only.
+    provider_setting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("integration_setting.id", ondelete="SET NULL"), index=True)

@@ -9,6 +9,7 @@ from portal.web.admin import (  # noqa: E402,F401
     extras_views,
     gate_views,
     import_views,
+    integrations_views,
     invitations_views,
     members_views,
     people_views,
