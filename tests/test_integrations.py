@@ -27,6 +27,7 @@ from portal.models import (
     User,
 )
 from tests.browser.conftest import _free_port
+from tests.fakes.sms import FakeSmsServer
 from tests.smtp_server import local_smtp, parts
 from tests.test_spanish_pages import _assert_spanish
 
@@ -517,3 +518,34 @@ def test_estate_admin_sends_a_test_sms_to_their_own_phone_by_default(app, estate
     login("admin@beta.test", as_client=beta)
     assert beta.get(sent.headers["Location"].replace("/alpha/", "/beta/")).status_code == 404
 
+
+
+@pytest.mark.real_commits
+def test_a_stored_termii_delivers_real_sms_and_a_test_message_uses_only_its_own_provider(app, estate_pair, make,
+                                                                                           login, client, dbs):
+    """The provider pages and the SMS clients together: an estate's stored gateways carry its
+    messages in order, and a test message through the second one skips the first."""
+    app.config.update(MESSAGE_DELIVERY="portal.integrations.delivery:inline", SMS_PROVIDERS="")
+    alpha = estate_pair.alpha.estate.id
+    with FakeSmsServer("termii", api_key=SECRET).start() as first, \
+            FakeSmsServer("africastalking", api_key="AT-key-0000", username="alpha").start() as second:
+        one = _store(app, alpha, "SMS", "termii", {"api_key": SECRET, "sender_id": "Alpha", "base_url": first.url},
+                     position=0)
+        two = _store(app, alpha, "SMS", "africastalking", {"username": "alpha", "api_key": "AT-key-0000",
+                                                           "base_url": second.url}, position=1)
+        with app.app_context():
+            messaging.send_sms("+2348031234567", "Your visitor has arrived", estate=db.session.get(Estate, alpha))
+            db.session.commit()
+        [request] = first.wait_for(1)
+        assert request.json["sms"] == "Your visitor has arrived" and request.json["from"] == "Alpha"
+        assert second.requests == []
+
+        login("admin@alpha.test")
+        sent = client.post(f"/e/alpha/admin/integrations/{two}/test", data={"recipient": "+2348031234568"})
+        assert sent.status_code == 302, sent.get_data(as_text=True)[:800]
+        [test_sms] = second.wait_for(1)
+        assert test_sms.form["to"] == "+2348031234568"
+        assert len(first.requests) == 1  # the pinned test never went through the first gateway
+        assert 'data-status="SENT"' in client.get(sent.headers["Location"]).get_data(as_text=True)
+    rows = {r.id: r for r in _settings(dbs)}
+    assert rows[one].last_success_at and rows[two].last_success_at
