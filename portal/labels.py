@@ -141,3 +141,22 @@ MESSAGE_STATUS_LABELS = {
     "FAILED": _l("Not sent"),
 }
 JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS
+MESSAGE_CHANNEL_LABELS = {"EMAIL": _l("Email"), "SMS": _l("SMS")}
+JINJA_GLOBALS["MESSAGE_CHANNEL_LABELS"] = MESSAGE_CHANNEL_LABELS
+# What an outbox message was (OutboxMessage.reason: why the person got it). A reason not
+# listed here is shown as it is stored; "" is a message written without one.
+MESSAGE_REASON_LABELS = {
+    "sign_in_code": _l("Sign-in code"),
+    "password_reset": _l("Password reset link"),
+    "invitation": _l("Invitation"),
+    "join_request": _l("Request to join the estate"),
+    "visitor_arrived": _l("Your visitor has arrived"),
+    "walk_in_request": _l("A visitor at the gate asks to see you"),
+    "walk_in_decided": _l("A walk-in visitor was answered"),
+    "invoice_issued": _l("An invoice was issued"),
+    "payment_received": _l("A payment was received"),
+    "announcement": _l("Announcement"),
+    "approval_decided": _l("A sign-up request was decided"),
+    "": _l("Other message"),
+}
+JINJA_GLOBALS["MESSAGE_REASON_LABELS"] = MESSAGE_REASON_LABELS

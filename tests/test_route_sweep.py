@@ -94,6 +94,7 @@ ARG_KINDS = {
     "guest_id": "guest",
     "incident_id": "incident",
     "invitation_id": "invitation",
+    "message_id": "message",
     "resident_id": "resident",
     "unit_id": "unit",
     "user_id": "guard",
@@ -101,7 +102,7 @@ ARG_KINDS = {
     "visit_id": "visit",
     "walk_in_id": "walk_in",
 }
-ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user"}
+ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user", "message_id": "message"}
 # Converters the sweep can fill (an id is an int; a new kind of argument needs a look).
 KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "BoundedIntConverter"}  # the app's int: 0…2³¹−1
 

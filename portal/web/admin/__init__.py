@@ -11,6 +11,7 @@ from portal.web.admin import (  # noqa: E402,F401
     import_views,
     invitations_views,
     members_views,
+    messages_views,
     people_views,
     views,
     visit_log_views,
