@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from huey import SqliteHuey
 
+from portal import jobs
 from portal.extensions import db
-from portal.integrations import delivery_log
+from portal.integrations import delivery_log, outbox
 from portal.models import AuditLog, Estate, MessageStatus, OutboxMessage, User
-from tests.test_outbox import Recording
+from tests.test_outbox import Recording, _drain
 
 FAILED, SENT, QUEUED = MessageStatus.FAILED, MessageStatus.SENT, MessageStatus.QUEUED
 
@@ -38,6 +40,15 @@ def _message(dbs, estate_id, *, channel="SMS", recipient="+2348030000001", body=
 
 def _ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'id="message-(\d+)"', html)]
+
+
+@pytest.fixture
+def queue(app, tmp_path):
+    """The app's jobs on a real SQLite queue that the test drains itself."""
+    saved = app.extensions[jobs.KEY]
+    app.extensions[jobs.KEY] = jobs.Jobs(app, SqliteHuey("test", filename=str(tmp_path / "jobs.db"), results=False))
+    yield app.extensions[jobs.KEY]
+    app.extensions[jobs.KEY] = saved
 
 
 @pytest.fixture
@@ -213,6 +224,25 @@ def test_resending_a_failed_message_queues_the_row_and_delivers_it_once(app, cli
     assert len(provider.calls) == 1
     with dbs() as s:
         assert s.scalar(sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "message.resent")) == 1
+
+
+@pytest.mark.real_commits
+def test_a_resend_goes_through_the_queue_as_one_job_and_the_sweep_never_sends_it_again(app, client, alpha, dbs,
+                                                                                        queue):
+    failed = _message(dbs, alpha.estate.id, status=FAILED, attempts=4, error="down")
+    provider = Recording()
+    app.config.update(MESSAGE_DELIVERY="portal.integrations.delivery:queue", MESSAGE_PROVIDERS={"SMS": provider})
+    assert client.post(f"/e/alpha/admin/messages/{failed}/resend").status_code == 302
+    assert provider.calls == []  # the request only enqueued, after its commit
+    with dbs() as s:
+        assert (s.get(OutboxMessage, failed).status, s.get(OutboxMessage, failed).attempts) == (QUEUED, 0)
+    assert _drain(queue) == 1 and len(provider.calls) == 1
+    with app.app_context():
+        assert outbox.sweep(datetime.now(UTC) + timedelta(hours=1)) == []  # nothing left to send
+        assert outbox.deliver(failed).status == ""  # a stray job claims nothing
+    assert len(provider.calls) == 1
+    with dbs() as s:
+        assert s.get(OutboxMessage, failed).status == SENT
 
 
 @pytest.mark.real_commits
