@@ -13,7 +13,12 @@ from playwright.sync_api import expect
 
 from portal.models import OutboxMessage
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
