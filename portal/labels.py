@@ -70,6 +70,7 @@ TARGET_TYPE_LABELS = {
     "Invitation": _l("Invitation"),
     "Approval": _l("Join request"),
     "UserSession": _l("Session"),
+    "OutboxMessage": _l("Message"),
 }
 
 # Visits and the gate (issue 5).

@@ -218,6 +218,8 @@ def test_resending_a_failed_message_queues_the_row_and_delivers_it_once(app, cli
     assert "The message is queued to be sent again." in page
     assert "after 4 failed attempts" in page and "Termii: insufficient balance" in page  # the history keeps it
     assert 'id="resend-message"' not in page
+    trail = client.get("/e/alpha/admin/audit/").get_data(as_text=True)
+    assert "message.resent" in trail and f"Message #{failed}" in trail
 
     again = client.post(f"/e/alpha/admin/messages/{failed}/resend", follow_redirects=True)  # a second click
     assert "Only a message that could not be sent can be sent again" in again.get_data(as_text=True)
