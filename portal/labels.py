@@ -70,6 +70,7 @@ TARGET_TYPE_LABELS = {
     "Invitation": _l("Invitation"),
     "Approval": _l("Join request"),
     "UserSession": _l("Session"),
+    "OutboxMessage": _l("Message"),
 }
 
 # Visits and the gate (issue 5).
@@ -146,3 +147,23 @@ JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS
 INTEGRATION_CHANNEL_LABELS = {"SMS": _l("SMS"), "EMAIL": _l("Email")}
 JINJA_GLOBALS["INTEGRATION_CHANNEL_LABELS"] = INTEGRATION_CHANNEL_LABELS
 TARGET_TYPE_LABELS["IntegrationSetting"] = _l("Message provider")
+MESSAGE_CHANNEL_LABELS = {"EMAIL": _l("Email"), "SMS": _l("SMS")}
+JINJA_GLOBALS["MESSAGE_CHANNEL_LABELS"] = MESSAGE_CHANNEL_LABELS
+# What an outbox message was (OutboxMessage.reason: why the person got it). A reason not
+# listed here is shown as it is stored; "" is a message written without one.
+MESSAGE_REASON_LABELS = {
+    "sign_in_code": _l("Sign-in code"),
+    "password_reset": _l("Password reset link"),
+    "invitation": _l("Invitation"),
+    "join_request": _l("Request to join the estate"),
+    "visitor_arrived": _l("Your visitor has arrived"),
+    "walk_in_request": _l("A visitor at the gate asks to see you"),
+    "walk_in_decided": _l("A walk-in visitor was answered"),
+    "invoice_issued": _l("An invoice was issued"),
+    "payment_received": _l("A payment was received"),
+    "announcement": _l("Announcement"),
+    "approval_decided": _l("A sign-up request was decided"),
+    "integration_test": _l("Test message from the provider pages"),
+    "": _l("Other message"),
+}
+JINJA_GLOBALS["MESSAGE_REASON_LABELS"] = MESSAGE_REASON_LABELS

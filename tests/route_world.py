@@ -141,8 +141,11 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
                         expires_at=now + timedelta(days=30))
     audit = AuditLog(estate_id=estate.id, actor_user_id=admin.id, action="unit.created", target_type="unit",
                      target_id=unit.id, after={"number": unit.number})
+    message = OutboxMessage(channel="SMS", recipient=f"+23480900000{n}6", body=f"Message {mark}", estate_id=estate.id,
+                            reason="visitor_arrived", status=MessageStatus.FAILED, attempts=4, provider="FAKE",
+                            last_error=f"Refused {mark}", next_attempt_at=None)
     s.add_all([event, estate_ban, personal_ban, frequent, walk_in, incident, notification, invitation,
-               approval, audit])
+               approval, audit, message])
     s.flush()
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
@@ -168,7 +171,7 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         visit_code=visit.visitor_code, qr_token=visit.qr_token, gate_event=event.id, estate_ban=estate_ban.id,
         personal_ban=personal_ban.id, frequent=frequent.id, walk_in=walk_in.id, incident=incident.id,
         notification=notification.id, invitation=invitation.id, approval=approval.id, audit=audit.id,
-        kiosk_token=token.id, integration=integration.id, test_message=test_message.id,
+        kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
     )
 
 

@@ -65,6 +65,11 @@ class OutboxMessage(TimestampMixin, Base):
         sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
         # The latest sign-in codes (portal.accounts.signin.code_delivery).
         sa.Index("ix_outbox_message_reason_created_at", "reason", "created_at"),
+        # The delivery log (portal.integrations.delivery_log): an estate's messages newest
+        # first and by date, the same filtered by status (what failed), the platform's.
+        sa.Index("ix_outbox_message_estate_created", "estate_id", "created_at"),
+        sa.Index("ix_outbox_message_estate_status_created", "estate_id", "status", "created_at"),
+        sa.Index("ix_outbox_message_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from portal.web.admin import (  # noqa: E402,F401
     integrations_views,
     invitations_views,
     members_views,
+    messages_views,
     people_views,
     views,
     visit_log_views,
