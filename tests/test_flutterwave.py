@@ -345,7 +345,8 @@ def test_dev_mode_without_keys_uses_the_local_fake(monkeypatch):
     assert config_module.flutterwave_settings(dev_mode=True)["FLUTTERWAVE_BASE_URL"] == "https://api.flutterwave.com"
 
 
-PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "DEV_MODE": False}
+PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "DEV_MODE": False,
+              "INTEGRATION_KEYS": "6cKZvTz1sYkAVIdp0AcIhRVz6X1ZrmzMWp1zOxqO9Lg="}
 
 
 @pytest.mark.parametrize(("settings", "complaint"), [
