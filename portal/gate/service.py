@@ -495,9 +495,13 @@ class PassFilters:
 
 def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page: int = 1,
                        per_page: int = 25) -> Pagination:
-    """The estate's active passes not yet expired, soonest first (constant queries)."""
+    """The estate's active passes not yet expired, soonest first (constant queries). A pass
+    with no entries left is over once its visitors are out (a single-use pass used and
+    exited), so it is not listed."""
     stmt = _visit_query().where(Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE,
-                                Visit.valid_until > now)
+                                Visit.valid_until > now,
+                                sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries,
+                                       Visit.people_inside.is_(True)))
     q = filters.q.strip()
     if q:
         code = normalise_code(q)
