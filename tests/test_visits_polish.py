@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from portal.models import Ban, BanScope, FrequentVisitor, Role, Visit, VisitStatus
 from portal.web.forms import months_later
-from tests.test_visits import _form, _local, _visits
+from tests.test_visits import _form, _visits
 
 LAGOS = ZoneInfo("Africa/Lagos")
 

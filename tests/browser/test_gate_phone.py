@@ -5,14 +5,17 @@ field; "Inside now" and "Active passes" are cards with their buttons on the scre
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, SCREENSHOTS, insert_pass
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +123,7 @@ def test_inside_now_and_active_passes_are_cards_on_a_phone_with_their_buttons_on
     assert_no_horizontal_scroll(page)
     head = page.locator(".inside-table thead").bounding_box()
     assert head["height"] <= 1 and head["width"] <= 1, head  # a card per visit, labelled fields instead
-    assert row.locator("td").first.evaluate("td => getComputedStyle(td, '::before').content") == '"Visitors"' 
+    assert row.locator("td").first.evaluate("td => getComputedStyle(td, '::before').content") == '"Visitors"'
     page.screenshot(path=str(SCREENSHOTS / "gate_phone_inside_cards.png"), full_page=True)
 
     page.goto(f"/e/greenpark/gate/passes/?q={'Card Layout Visitor'.replace(' ', '+')}")

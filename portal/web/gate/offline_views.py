@@ -24,7 +24,13 @@ from flask_wtf.csrf import generate_csrf
 from portal.accounts import devices
 from portal.errors import DomainError
 from portal.gate import offline
-from portal.gate.service import CODE_CHARACTERS, CODE_CONFUSABLE, CODE_EMPTY, CODE_LENGTH_HINT, DEFAULT_GATE
+from portal.gate.service import (
+    CODE_CHARACTERS,
+    CODE_CONFUSABLE,
+    CODE_EMPTY,
+    CODE_LENGTH_HINT,
+    DEFAULT_GATE,
+)
 from portal.models import utcnow
 from portal.visits.rules import REFUSAL_MESSAGES
 from portal.web.gate import bp
