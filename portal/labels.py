@@ -90,7 +90,7 @@ BAN_SEVERITY_LABELS = {"LOW": _l("Low"), "MEDIUM": _l("Medium"), "HIGH": _l("Hig
 PASS_STATE_LABELS = {
     "VALID": _l("Valid now"), "NOT_YET": _l("Not valid yet"), "OFF_HOURS": _l("Not valid at this hour"),
     "INSIDE": _l("Visitor inside"), "USED": _l("Used"), "EXPIRED": _l("Expired"), "CANCELLED": _l("Cancelled"),
-    "REVOKED": _l("Revoked by the estate"),
+    "REVOKED": _l("Revoked by the estate"), "BANNED": _l("Visitor banned"),
 }
 
 JINJA_GLOBALS = {
