@@ -12,7 +12,7 @@ FUZZ_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_fuzz
         extract-messages update-translations check-migrations clean bench-gate fuzz-api
 
 help:
-	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000, and its job worker"
+	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000, its job worker and the fake Flutterwave"
 	@echo "make test          the test suite on SQLite (quick; no browser)"
 	@echo "make test-pg       the same suite on PostgreSQL ($(PG_TEST_URL))"
 	@echo "make test-browser  browser tests in Debian's Chromium (Playwright)"
@@ -48,11 +48,12 @@ db: install
 seed: db
 	$(FLASK) seed-demo
 
-# The web server in the foreground and the job worker (message delivery, periodic jobs) beside it;
-# Ctrl-C stops both.
+# The web server in the foreground, the job worker (message delivery, periodic jobs) and the
+# fake Flutterwave (DEV mode without Flutterwave keys; FLUTTERWAVE_BASE_URL) beside it;
+# Ctrl-C stops all three.
 run: translations seed
-	@$(FLASK) worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	@$(FLASK) worker & worker=$$!; $(FLASK) fake-flutterwave & fake=$$!; \
+	trap 'kill $$worker $$fake 2>/dev/null; wait $$worker $$fake 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 serve: translations db

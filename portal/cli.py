@@ -49,6 +49,23 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Worker: {workers} threads, queue in {where}{'' if no_periodic else ', periodic jobs on'}.")
         queue.run_consumer(workers=workers, periodic=not no_periodic)
 
+    integrations = AppGroup("integrations", help="The SMS and email provider settings kept in the database.")
+
+    @integrations.command("rotate-keys")
+    def rotate_keys_command():
+        """Encrypt every stored provider setting again with the first key of INTEGRATION_KEYS
+        (put the new key first, keep the old ones after it, run this, then drop them)."""
+        from portal.integrations.manage import rotate_keys
+
+        rotated, unreadable = rotate_keys()
+        click.echo(f"Provider settings encrypted with the first key: {rotated}")
+        if unreadable:
+            raise click.ClickException(
+                f"No key of INTEGRATION_KEYS opens the settings {', '.join(map(str, unreadable))}: add the key "
+                "they were encrypted with, or enter them again in the portal.")
+
+    app.cli.add_command(integrations)
+
     push_group = AppGroup("push", help="Web push notifications.")
 
     @push_group.command("generate-vapid-keys")
@@ -67,6 +84,40 @@ def register_cli(app: Flask) -> None:
     def purge_import_previews_command():
         """Delete the CSV import previews nobody confirmed before they expired."""
         _purge_import_previews()
+
+    @app.cli.command("fake-flutterwave")
+    @click.option("--webhook-url", default=None,
+                  help="Where to POST charge.completed (default: PUBLIC_BASE_URL or http://127.0.0.1:5000, "
+                       "+ /webhooks/flutterwave).")
+    @click.option("--webhook-times", default=1, show_default=True, help="Deliveries of each webhook (idempotency demo).")
+    def fake_flutterwave_command(webhook_url: str | None, webhook_times: int):
+        """DEV mode only: a local fake Flutterwave at FLUTTERWAVE_BASE_URL (make run starts it)."""
+        _fake_flutterwave(webhook_url, webhook_times)
+
+
+def _fake_flutterwave(webhook_url: str | None, webhook_times: int) -> None:
+    from urllib.parse import urlsplit
+
+    config = current_app.config
+    base = urlsplit(config["FLUTTERWAVE_BASE_URL"])
+    if config["ENV_NAME"] == "production" or not config["DEV_MODE"]:
+        raise click.ClickException("The fake Flutterwave runs in DEV mode only.")
+    if base.scheme != "http" or base.hostname not in ("127.0.0.1", "localhost"):
+        click.echo(f"FLUTTERWAVE_BASE_URL is {config['FLUTTERWAVE_BASE_URL']}: payments go there; "
+                   "the fake Flutterwave is not started.")
+        return
+    from portal.devtools.fake_flutterwave import FakeFlutterwave
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    public = (config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    fake = FakeFlutterwave(
+        secret_key=config["FLUTTERWAVE_SECRET_KEY"], secret_hash=config["FLUTTERWAVE_SECRET_HASH"],
+        webhook_url=webhook_url or f"{public}/webhooks/flutterwave", webhook_times=webhook_times,
+    )
+    port = base.port or 80
+    click.echo(f"Fake Flutterwave on http://{base.hostname}:{port} (webhooks to {fake.webhook_url}).")
+    fake.serve_forever(base.hostname or "127.0.0.1", port)
 
 
 # Pages only show a request or walk-in past its time as expired; these write it (audited).

@@ -9,6 +9,13 @@ from pathlib import Path
 DEV_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - refused in production
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
+FLUTTERWAVE_URL = "https://api.flutterwave.com"
+# DEV mode with no Flutterwave keys: payments go to the local fake Flutterwave
+# (portal/devtools/fake_flutterwave.py, started by `make run`) with these test keys.
+FAKE_FLUTTERWAVE_URL = "http://127.0.0.1:5001"
+FAKE_FLUTTERWAVE_SECRET_KEY = "FLWSECK_TEST-gatehouse-fake-X"  # noqa: S105 - DEV only
+FAKE_FLUTTERWAVE_PUBLIC_KEY = "FLWPUBK_TEST-gatehouse-fake-X"
+FAKE_FLUTTERWAVE_SECRET_HASH = "gatehouse-fake-webhook-hash"  # noqa: S105 - DEV only
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -57,6 +64,7 @@ def from_environment() -> dict:
     env = os.environ.get("GATEHOUSE_ENV", "development").lower()
     database_url = from_environment_url()
     redis_url = os.environ.get("REDIS_URL") or None
+    dev_mode = _bool("GATEHOUSE_DEV_MODE", env != "production")
     return {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
@@ -64,7 +72,7 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "REDIS_URL": redis_url,
         # DEV mode: one-time codes shown on screen, mail and SMS kept in the outbox page.
-        "DEV_MODE": _bool("GATEHOUSE_DEV_MODE", env != "production"),
+        "DEV_MODE": dev_mode,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Redis down: count in this process's memory (a warning is logged) and keep serving;
         # Redis is tried again as requests come in. Short timeouts: a lost Redis host must
@@ -106,6 +114,12 @@ def from_environment() -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Gatehouse <no-reply@gatehouse.test>"),
         # SMS providers tried in order (JSON list; portal/integrations/settings.py).
         "SMS_PROVIDERS": os.environ.get("SMS_PROVIDERS", ""),
+        # Seconds an SMS provider gets to accept a connection, and again to answer (portal/integrations/sms/).
+        "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT") or 10),
+        # Fernet keys (comma-separated) for the provider settings kept in the database
+        # (portal/integrations/keys.py): the first encrypts, every one decrypts. Required in
+        # production; elsewhere a key derived from SECRET_KEY stands in.
+        "INTEGRATION_KEYS": os.environ.get("INTEGRATION_KEYS", ""),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Web push (portal/integrations/push.py): on when set, else on with keys or in DEV mode.
         "PUSH_ENABLED": _maybe_bool("PUSH_ENABLED"),
@@ -120,6 +134,7 @@ def from_environment() -> dict:
         # Background jobs (portal/jobs.py): on Redis when REDIS_URL is set, else in this SQLite file.
         "JOBS_SQLITE_PATH": os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_PATH / "jobs.db")),
         "JOBS_IMMEDIATE": _bool("JOBS_IMMEDIATE", False),  # run each job at once in the caller (tests)
+        **flutterwave_settings(dev_mode),
         "OTP_TTL_SECONDS": 300,
         "OTP_MAX_ATTEMPTS": 5,
         "PASSWORD_RESET_TTL_SECONDS": 3600,
@@ -128,13 +143,31 @@ def from_environment() -> dict:
     }
 
 
+def flutterwave_settings(dev_mode: bool) -> dict:
+    """FLUTTERWAVE_* (portal/billing/flutterwave.py). In DEV mode without a secret key, the
+    local fake Flutterwave and its test keys; otherwise Flutterwave itself."""
+    secret_key = os.environ.get("FLUTTERWAVE_SECRET_KEY", "")
+    fake = dev_mode and not secret_key
+    return {
+        "FLUTTERWAVE_BASE_URL": os.environ.get("FLUTTERWAVE_BASE_URL")
+        or (FAKE_FLUTTERWAVE_URL if fake else FLUTTERWAVE_URL),
+        "FLUTTERWAVE_SECRET_KEY": secret_key or (FAKE_FLUTTERWAVE_SECRET_KEY if fake else ""),
+        "FLUTTERWAVE_PUBLIC_KEY": os.environ.get("FLUTTERWAVE_PUBLIC_KEY")
+        or (FAKE_FLUTTERWAVE_PUBLIC_KEY if fake else ""),
+        "FLUTTERWAVE_SECRET_HASH": os.environ.get("FLUTTERWAVE_SECRET_HASH")
+        or (FAKE_FLUTTERWAVE_SECRET_HASH if fake else ""),
+        "FLUTTERWAVE_TIMEOUT": _int("FLUTTERWAVE_TIMEOUT", 20),
+    }
+
+
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete."""
 
 
 def check(config: dict) -> None:
-    """Refuse to start in production with development settings, and anywhere with VAPID
-    keys that cannot work."""
+    """Refuse to start in production with development settings, or anywhere with keys
+    (integration keys, VAPID keys) that cannot work."""
+    _check_integration_keys(config)
     from portal.integrations import push
 
     if push.enabled(config) and (config.get("VAPID_PUBLIC_KEY") or config.get("VAPID_PRIVATE_KEY")
@@ -150,6 +183,12 @@ def check(config: dict) -> None:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")
         if config.get("DEV_MODE"):
             raise ConfigError("GATEHOUSE_DEV_MODE cannot be on in production.")
+        _check_flutterwave(config)
+        if not str(config.get("INTEGRATION_KEYS") or "").strip(" ,"):
+            raise ConfigError(
+                "INTEGRATION_KEYS must be set in production: the provider settings (SMS and SMTP keys) are "
+                "encrypted with it. Make a key with: python -c \"from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())\"")
         workers = server_workers()
         if workers > 1 and config.get("RATELIMIT_ENABLED") and not config.get("REDIS_URL"):
             raise ConfigError(
@@ -157,6 +196,31 @@ def check(config: dict) -> None:
                 "rate limits on its own (sign-in allows workers × AUTH_RATE_LIMIT attempts). "
                 "Set REDIS_URL, or run a single worker (--workers 1, with --threads for concurrency)."
             )
+
+
+def _check_flutterwave(config: dict) -> None:
+    """Production never talks to the fake Flutterwave, nor to Flutterwave over plain HTTP, and
+    never takes payments whose webhooks it would have to refuse."""
+    base_url = str(config.get("FLUTTERWAVE_BASE_URL") or FLUTTERWAVE_URL)
+    if not base_url.startswith("https://"):
+        raise ConfigError(f"FLUTTERWAVE_BASE_URL must be an https:// URL in production (it is {base_url!r}); "
+                          "the fake Flutterwave is for DEV mode only.")
+    secrets = {config.get("FLUTTERWAVE_SECRET_KEY"), config.get("FLUTTERWAVE_SECRET_HASH")}
+    if secrets & {FAKE_FLUTTERWAVE_SECRET_KEY, FAKE_FLUTTERWAVE_SECRET_HASH}:
+        raise ConfigError("The fake Flutterwave's test keys cannot be used in production.")
+    if config.get("FLUTTERWAVE_SECRET_KEY") and not config.get("FLUTTERWAVE_SECRET_HASH"):
+        raise ConfigError("FLUTTERWAVE_SECRET_KEY is set but FLUTTERWAVE_SECRET_HASH is not: every Flutterwave "
+                          "webhook would be refused. Set the secret hash chosen on Flutterwave's dashboard.")
+def _check_integration_keys(config: dict) -> None:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in str(config.get("INTEGRATION_KEYS") or "").split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ConfigError(f"INTEGRATION_KEYS: key {number} is not a Fernet key (32 url-safe "
+                              "base64-encoded bytes, as Fernet.generate_key() makes).") from exc
 
 
 def server_workers() -> int:

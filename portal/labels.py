@@ -70,6 +70,7 @@ TARGET_TYPE_LABELS = {
     "Invitation": _l("Invitation"),
     "Approval": _l("Join request"),
     "UserSession": _l("Session"),
+    "OutboxMessage": _l("Message"),
 }
 
 # Visits and the gate (issue 5).
@@ -89,7 +90,7 @@ BAN_SEVERITY_LABELS = {"LOW": _l("Low"), "MEDIUM": _l("Medium"), "HIGH": _l("Hig
 PASS_STATE_LABELS = {
     "VALID": _l("Valid now"), "NOT_YET": _l("Not valid yet"), "OFF_HOURS": _l("Not valid at this hour"),
     "INSIDE": _l("Visitor inside"), "USED": _l("Used"), "EXPIRED": _l("Expired"), "CANCELLED": _l("Cancelled"),
-    "REVOKED": _l("Revoked by the estate"),
+    "REVOKED": _l("Revoked by the estate"), "BANNED": _l("Visitor banned"),
 }
 
 JINJA_GLOBALS = {
@@ -141,3 +142,28 @@ MESSAGE_STATUS_LABELS = {
     "FAILED": _l("Not sent"),
 }
 JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS
+
+# Message providers (IntegrationChannel values; portal.integrations).
+INTEGRATION_CHANNEL_LABELS = {"SMS": _l("SMS"), "EMAIL": _l("Email")}
+JINJA_GLOBALS["INTEGRATION_CHANNEL_LABELS"] = INTEGRATION_CHANNEL_LABELS
+TARGET_TYPE_LABELS["IntegrationSetting"] = _l("Message provider")
+MESSAGE_CHANNEL_LABELS = {"EMAIL": _l("Email"), "SMS": _l("SMS"), "PUSH": _l("Push")}
+JINJA_GLOBALS["MESSAGE_CHANNEL_LABELS"] = MESSAGE_CHANNEL_LABELS
+# What an outbox message was (OutboxMessage.reason: why the person got it). A reason not
+# listed here is shown as it is stored; "" is a message written without one.
+MESSAGE_REASON_LABELS = {
+    "sign_in_code": _l("Sign-in code"),
+    "password_reset": _l("Password reset link"),
+    "invitation": _l("Invitation"),
+    "join_request": _l("Request to join the estate"),
+    "visitor_arrived": _l("Your visitor has arrived"),
+    "walk_in_request": _l("A visitor at the gate asks to see you"),
+    "walk_in_decided": _l("A walk-in visitor was answered"),
+    "invoice_issued": _l("An invoice was issued"),
+    "payment_received": _l("A payment was received"),
+    "announcement": _l("Announcement"),
+    "approval_decided": _l("A sign-up request was decided"),
+    "integration_test": _l("Test message from the provider pages"),
+    "": _l("Other message"),
+}
+JINJA_GLOBALS["MESSAGE_REASON_LABELS"] = MESSAGE_REASON_LABELS

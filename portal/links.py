@@ -7,7 +7,7 @@ portal/web/links.py. This is the only way services get links; none takes a link 
 link-making callable as an argument.
 
 Two sorts of link:
-- in-app links (`visit_for_resident`, `walk_in_for_resident`, `gate_home`) are paths inside
+- in-app links (`visit_for_resident`, `walk_in_for_resident`, `gate_home`, `member_for_admin`) are paths inside
   the portal ("/e/greenpark/home/visits/7"): a notification stores one, the bell opens it,
   and its email/SMS copy puts PUBLIC_BASE_URL in front (portal/notifications);
 - links sent to people (`invitation`, `password_reset`, `sign_in`) are absolute URLs: on
@@ -25,7 +25,8 @@ from flask import Flask, current_app
 
 from portal.models import Estate
 
-KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "invitation", "password_reset", "sign_in")
+KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "member_for_admin", "invitation", "password_reset",
+         "sign_in")
 _KEY = "portal.links"
 
 
@@ -57,6 +58,11 @@ def walk_in_for_resident(estate: Estate, walk_in_id: int) -> str:
 def gate_home(estate: Estate) -> str:
     """In-app: the guard's gate page."""
     return _make("gate_home", estate)
+
+
+def member_for_admin(estate: Estate, user_id: int) -> str:
+    """In-app: the estate admin's page of one member (a guard's device, roles, account)."""
+    return _make("member_for_admin", estate, user_id)
 
 
 def invitation(token: str) -> str:

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.integrations import keys
 from portal.models import (
     AccessCard,
     AccessCardStatus,
@@ -32,10 +33,14 @@ from portal.models import (
     GateMethod,
     Incident,
     IncidentType,
+    IntegrationChannel,
+    IntegrationSetting,
     Invitation,
     KioskToken,
     Membership,
+    MessageStatus,
     Notification,
+    OutboxMessage,
     PassType,
     PlatformRole,
     Resident,
@@ -136,13 +141,26 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
                         expires_at=now + timedelta(days=30))
     audit = AuditLog(estate_id=estate.id, actor_user_id=admin.id, action="unit.created", target_type="unit",
                      target_id=unit.id, after={"number": unit.number})
+    message = OutboxMessage(channel="SMS", recipient=f"+23480900000{n}6", body=f"Message {mark}", estate_id=estate.id,
+                            reason="visitor_arrived", status=MessageStatus.FAILED, attempts=4, provider="FAKE",
+                            last_error=f"Refused {mark}", next_attempt_at=None)
     s.add_all([event, estate_ban, personal_ban, frequent, walk_in, incident, notification, invitation,
-               approval, audit])
+               approval, audit, message])
     s.flush()
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
                        device_id=f"kiosk-{slug}-0001", issued_at=now, expires_at=now + timedelta(hours=1))
     s.add(token)
+    integration = IntegrationSetting(estate_id=estate.id, channel=IntegrationChannel.EMAIL, kind="smtp",
+                                     name=f"Mail {mark}", values_encrypted=keys.encrypt(
+                                         {"host": f"smtp.{slug}.test", "port": "587", "password": f"pw-{mark}",
+                                          "from_address": f"gate@{slug}.test"}))
+    s.add(integration)
+    s.flush()
+    test_message = OutboxMessage(channel="EMAIL", recipient=admin.email, subject="Test", body=f"Test {mark}",
+                                 estate_id=estate.id, reason="integration_test", provider_setting_id=integration.id,
+                                 status=MessageStatus.SENT)
+    s.add(test_message)
     s.flush()
     return SimpleNamespace(
         slug=slug, marker=mark, estate=estate.id,
@@ -153,7 +171,7 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         visit_code=visit.visitor_code, qr_token=visit.qr_token, gate_event=event.id, estate_ban=estate_ban.id,
         personal_ban=personal_ban.id, frequent=frequent.id, walk_in=walk_in.id, incident=incident.id,
         notification=notification.id, invitation=invitation.id, approval=approval.id, audit=audit.id,
-        kiosk_token=token.id,
+        kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
     )
 
 

@@ -1,8 +1,10 @@
 """A real SMTP server on a free local port (aiosmtpd, in a thread) that keeps what it
-receives: `with local_smtp() as smtp:` … `smtp.wait_for(1)` → parsed email messages."""
+receives: `with local_smtp() as smtp:` … `smtp.wait_for(1)` → parsed email messages.
+`local_smtp(delay=2)` answers each message's DATA only after 2 s (a slow provider)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -16,8 +18,10 @@ from tests.browser.conftest import _free_port
 
 
 class Inbox:
-    def __init__(self, refuse: tuple[str, ...] = ()):
+    def __init__(self, refuse: tuple[str, ...] = (), delay: float = 0.0):
         self.refuse = refuse
+        self.delay = delay
+        self.data_started: list[float] = []  # time.monotonic() when each message's DATA came in
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
@@ -30,6 +34,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_started.append(time.monotonic())
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -46,8 +53,8 @@ class Inbox:
 
 
 @contextmanager
-def local_smtp(refuse: tuple[str, ...] = ()):
-    inbox = Inbox(refuse)
+def local_smtp(refuse: tuple[str, ...] = (), delay: float = 0.0):
+    inbox = Inbox(refuse, delay)
     inbox.port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()

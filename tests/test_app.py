@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
 from flask import flash
 
 from portal import create_app
@@ -28,6 +29,9 @@ def test_production_refuses_the_development_secret(monkeypatch):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "a-real-secret-value")
+    with pytest.raises(ConfigError, match="INTEGRATION_KEYS"):
+        create_app()
+    monkeypatch.setenv("INTEGRATION_KEYS", Fernet.generate_key().decode())
     app = create_app()
     assert app.config["DEV_MODE"] is False and app.config["SESSION_COOKIE_SECURE"] is True
 

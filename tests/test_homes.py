@@ -114,7 +114,7 @@ def test_home_pages_run_a_constant_number_of_queries(client, estate_pair, make, 
     with count_queries() as large:
         assert client.get(url).status_code == 200
     assert large.count == small.count
-    assert small.count <= 8
+    assert small.count <= 9  # the admin dashboard's 9th: guards' pending device changes (issue 13)
 
 
 def test_only_supervisors_see_the_invite_button_at_the_gate(client, estate_pair, make, login):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import AuditLog, Notification, Role, User, WalkIn
+from portal.models import AuditLog, Notification, OutboxMessage, Role, User, WalkIn
 
 HX = {"HX-Request": "true"}
 
@@ -26,6 +26,7 @@ FRAGMENTS = {
     "admin.incidents_list": ("admin", "GET", "/e/alpha/admin/incidents", None),
     "admin.invitations_list": ("admin", "GET", "/e/alpha/admin/invitations/", None),
     "admin.members_list": ("admin", "GET", "/e/alpha/admin/members/", None),
+    "admin.messages_list": ("admin", "GET", "/e/alpha/admin/messages/?page=2", None),
     "admin.passes_list": ("admin", "GET", "/e/alpha/admin/passes/", None),
     "admin.offline_refused_list": ("admin", "GET", "/e/alpha/admin/offline-refused/", None),
     "admin.residents_list": ("admin", "GET", "/e/alpha/admin/residents/", None),
@@ -33,6 +34,7 @@ FRAGMENTS = {
     "admin.visits_list": ("admin", "GET", "/e/alpha/admin/visits/?page=2", None),
     "enterprise.audit_list": ("boss", "GET", "/enterprise/audit/?page=2", None),
     "enterprise.home": ("boss", "GET", "/enterprise/", None),
+    "enterprise.messages_list": ("boss", "GET", "/enterprise/messages/?page=2", None),
     "enterprise.users_list": ("boss", "GET", "/enterprise/users/", None),
     "gate.bans_list": ("supervisor", "GET", "/e/alpha/gate/bans/", None),
     "gate.check": ("supervisor", "POST", "/e/alpha/gate/check", {"code": "{code}"}),
@@ -83,6 +85,9 @@ def world(app, estate_pair, make, client):
                                         created_at=now - timedelta(minutes=i)) for i in range(45))
         db.session.add_all(AuditLog(estate_id=a.estate.id, action="test.row", target_type="test", target_id=i,
                                     created_at=now - timedelta(minutes=i)) for i in range(120))
+        db.session.add_all(OutboxMessage(channel="SMS", recipient=f"+2348030000{i:03d}", body="Hi", estate_id=a.estate.id,
+                                         reason="visitor_arrived", created_at=now - timedelta(minutes=i))
+                           for i in range(30))
         db.session.commit()
     return visits
 

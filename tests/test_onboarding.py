@@ -823,3 +823,15 @@ def test_unit_choices_are_scoped_to_the_estate(client, admin):
     assert f'value="{beta_unit}"'.encode() not in client.get("/e/alpha/admin/invitations/").data
     with client.application.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.id == beta_unit)) == 1
+
+
+def test_review_links_are_not_inside_the_bulk_form_and_do_not_inherit_its_confirmation(client, admin, app):
+    add_requests(app, admin.alpha.estate.id, admin.b5.id, 2)
+    html = client.get("/e/alpha/admin/approvals/").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="bulk-form".*?</form>', html, re.S).group(0)
+    assert "hx-confirm=" in form and "Review" not in form
+    assert html.count('form="bulk-form"') == 2  # the checkboxes join the form from the table
+    table = re.search(r"<table.*?</table>", html, re.S).group(0)
+    assert table.count(">Review</a>") == 2 and "<form" not in table and "hx-confirm" not in table
+    before_table = html[:html.index("<table")]
+    assert before_table.count("<form") == before_table.count("</form>")  # no form left open around it

@@ -177,7 +177,8 @@ def test_health_on_sqlite_checks_that_the_database_takes_writes(app, client):
 # --- several workers without Redis ----------------------------------------------------------
 
 
-PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "DEV_MODE": False, "RATELIMIT_ENABLED": True}
+PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "DEV_MODE": False, "RATELIMIT_ENABLED": True,
+              "INTEGRATION_KEYS": "6cKZvTz1sYkAVIdp0AcIhRVz6X1ZrmzMWp1zOxqO9Lg="}
 
 
 def test_production_refuses_several_workers_without_redis(monkeypatch):

@@ -166,6 +166,7 @@ def test_gunicorn_with_two_workers_and_no_redis_refuses_to_start_in_production(t
     from tests.browser.conftest import ROOT, VENV_BIN
 
     env = {"PATH": "/usr/bin:/bin", "GATEHOUSE_ENV": "production", "SECRET_KEY": "a-real-secret-value",
+           "INTEGRATION_KEYS": "6cKZvTz1sYkAVIdp0AcIhRVz6X1ZrmzMWp1zOxqO9Lg=",
            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     result = subprocess.run([str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{closed_port()}",
                              "wsgi:app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -10,7 +10,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
+from portal import config as config_module
 from portal import create_app
 from portal.config import ConfigError
 from portal.integrations import push
@@ -306,7 +308,8 @@ def test_dev_mode_makes_a_key_pair_once_and_keeps_it(app, tmp_path):
 
 
 PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "a-real-secret", "DEV_MODE": False, "TESTING": True,
-              "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+              "SQLALCHEMY_DATABASE_URI": "sqlite://", "INTEGRATION_KEYS": Fernet.generate_key().decode(),
+              **config_module.flutterwave_settings(dev_mode=False)}
 
 
 def test_production_wants_working_vapid_keys_when_push_is_on():

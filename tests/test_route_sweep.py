@@ -94,14 +94,17 @@ ARG_KINDS = {
     "guest_id": "guest",
     "incident_id": "incident",
     "invitation_id": "invitation",
+    "message_id": "test_message",
     "resident_id": "resident",
+    "setting_id": "integration",
     "unit_id": "unit",
     "user_id": "guard",
     "vehicle_id": "vehicle",
     "visit_id": "visit",
     "walk_in_id": "walk_in",
 }
-ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user"}
+ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user", "setting_id": "integration",
+                        "message_id": "test_message"}
 # Converters the sweep can fill (an id is an int; a new kind of argument needs a look).
 KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "BoundedIntConverter"}  # the app's int: 0…2³¹−1
 

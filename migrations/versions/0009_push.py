@@ -8,7 +8,7 @@ and lose their estate if it goes (SET NULL). The outbox's PUSH messages name a r
 in `recipient` (portal/integrations/push.py).
 
 Revision ID: 0009_push
-Revises: 0008_message_delivery
+Revises: 0013_device_change
 Create Date: 2026-12-01 08:48:45.666178
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_push'
-down_revision = '0008_message_delivery'
+down_revision = '0013_device_change'  # was 0008_message_delivery; re-chained when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -22,7 +23,9 @@ from portal.integrations import messaging
 from portal.models import (
     Estate,
     Membership,
+    MessageStatus,
     OneTimeCode,
+    OutboxMessage,
     PasswordResetToken,
     User,
     UserStatus,
@@ -130,6 +133,7 @@ class CodeRequest:
     phone: str
     user: User | None
     code: str | None  # the plain code, for the DEV mode screen only
+    requested_at: datetime | None = None  # for `code_delivery`
 
 
 def request_code(raw_phone: str) -> CodeRequest:
@@ -143,10 +147,10 @@ def request_code(raw_phone: str) -> CodeRequest:
             code="VALIDATION_ERROR",
             http_status=422,
         ) from exc
+    now = utcnow()
     user = db.session.scalar(sa.select(User).where(User.phone == phone))
     if user is None:
-        return CodeRequest(phone, None, None)
-    now = utcnow()
+        return CodeRequest(phone, None, None, now)
     db.session.execute(
         sa.update(OneTimeCode)
         .where(OneTimeCode.user_id == user.id, OneTimeCode.consumed_at.is_(None))
@@ -163,7 +167,61 @@ def request_code(raw_phone: str) -> CodeRequest:
     messaging.send_sms(phone, text, language=language, reason="sign_in_code")
     audit.record("auth.code_requested", user, actor_id=user.id)
     db.session.commit()
-    return CodeRequest(phone, user, code)
+    return CodeRequest(phone, user, code, now)
+
+
+class CodeDelivery(StrEnum):
+    """How the text message with a sign-in code is doing, as the person waiting sees it."""
+
+    SENDING = "sending"  # not tried yet, or being sent
+    SENT = "sent"  # a provider accepted it
+    RETRYING = "retrying"  # the first attempt failed with every provider; retried shortly
+    FAILED = "failed"  # given up
+
+    @property
+    def final(self) -> bool:
+        return self in (CodeDelivery.SENT, CodeDelivery.FAILED)
+
+
+# An unknown number gets no message; its page answers "sending" for as long as a message
+# to a known number usually takes, then as the last sign-in code sent recently went.
+UNKNOWN_NUMBER_SENDING_FOR = timedelta(seconds=3)
+RECENT_CODES = timedelta(minutes=10)
+
+
+def _delivery_of(status: MessageStatus, attempts: int, last_error: str | None) -> CodeDelivery:
+    if status == MessageStatus.SENT:
+        return CodeDelivery.SENT
+    if status == MessageStatus.FAILED:
+        return CodeDelivery.FAILED
+    if attempts and last_error:  # QUEUED for a retry, or SENDING the retry
+        return CodeDelivery.RETRYING
+    return CodeDelivery.SENDING
+
+
+def code_delivery(phone: str, requested_at: datetime, now: datetime | None = None) -> CodeDelivery:
+    """The delivery of the sign-in code requested for `phone` at `requested_at`.
+
+    Says nothing about whether the number has an account: for an unknown number (no
+    message was written) it answers SENDING for a few seconds, as a real delivery does,
+    then as the most recent sign-in code tried for anyone went (SENT, or RETRYING/FAILED
+    while the SMS providers are failing). One indexed query, two for an unknown number."""
+    now = now or utcnow()
+    fields = (OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error)
+    row = db.session.execute(
+        sa.select(*fields).where(OutboxMessage.recipient == phone, OutboxMessage.reason == "sign_in_code",
+                                 OutboxMessage.created_at >= requested_at - timedelta(seconds=1))
+        .order_by(OutboxMessage.id.desc()).limit(1)).first()
+    if row is not None:
+        return _delivery_of(*row)
+    if now - requested_at < UNKNOWN_NUMBER_SENDING_FOR:
+        return CodeDelivery.SENDING
+    recent = db.session.execute(  # ix_outbox_message_reason_created_at
+        sa.select(*fields).where(OutboxMessage.reason == "sign_in_code", OutboxMessage.attempts > 0,
+                                 OutboxMessage.created_at >= now - RECENT_CODES)
+        .order_by(OutboxMessage.created_at.desc()).limit(1)).first()
+    state = _delivery_of(*recent) if recent is not None else CodeDelivery.SENT
+    return CodeDelivery.SENT if state == CodeDelivery.SENDING else state
 
 
 def verify_code(raw_phone: str, code: str) -> User:

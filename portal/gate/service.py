@@ -56,6 +56,45 @@ def normalise_code(raw: str | None) -> str:
     return re.sub(r"[\s\-_.]", "", raw or "").upper()
 
 
+# What a typed code must look like (portal/visits/service.py makes them: 8 characters of
+# A-Z and 2-9 without O and I). Checked before any lookup, so a typo gets a hint about
+# its shape instead of "no pass matches"; nothing here touches the database.
+CODE_LENGTH = 8
+_LETTERS_AND_DIGITS = re.compile(r"^[A-Z0-9]+$")
+_NEVER_IN_CODES = frozenset("01OI")
+CODE_EMPTY = _l("Type the visitor's 8-character code.")
+CODE_CHARACTERS = _l("A visitor code has only letters and digits; “%(code)s” has other signs. "
+                     "Check it on the visitor's pass.")
+CODE_LENGTH_HINT = _l("A visitor code has 8 characters; “%(code)s” has %(count)d. Check it on the visitor's pass.")
+CODE_CONFUSABLE = _l("Visitor codes never use 0, O, 1 or I, so “%(code)s” is not one. "
+                     "Check it on the visitor's pass.")
+
+
+def _shown(code: str) -> str:
+    return code if len(code) <= 20 else code[:20] + "…"
+
+
+def code_format_hint(raw: str | None) -> str | None:
+    """Why a typed code cannot be a visitor code (empty, other signs, wrong length), or None."""
+    code = normalise_code(raw)
+    if not code:
+        return str(CODE_EMPTY)
+    if not _LETTERS_AND_DIGITS.match(code):
+        return str(CODE_CHARACTERS % {"code": _shown(code)})
+    if len(code) != CODE_LENGTH:
+        return str(CODE_LENGTH_HINT % {"code": _shown(code), "count": len(code)})
+    return None
+
+
+def code_not_found_hint(raw: str | None) -> str | None:
+    """For a well-formed code that matched no pass: a hint when it holds a character codes
+    never use (0, O, 1, I — usually a misread), else None ("no pass matches")."""
+    code = normalise_code(raw)
+    if set(code) & _NEVER_IN_CODES:
+        return str(CODE_CONFUSABLE % {"code": _shown(code)})
+    return None
+
+
 @dataclass
 class Decision:
     """The answer shown to the guard (and given to the kiosk API)."""
@@ -462,9 +501,13 @@ class PassFilters:
 
 def list_active_passes(estate: Estate, filters: PassFilters, now: datetime, page: int = 1,
                        per_page: int = 25) -> Pagination:
-    """The estate's active passes not yet expired, soonest first (constant queries)."""
+    """The estate's active passes not yet expired, soonest first (constant queries). A pass
+    with no entries left is over once its visitors are out (a single-use pass used and
+    exited), so it is not listed."""
     stmt = _visit_query().where(Visit.estate_id == estate.id, Visit.status == VisitStatus.ACTIVE,
-                                Visit.valid_until > now)
+                                Visit.valid_until > now,
+                                sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries,
+                                       Visit.people_inside.is_(True)))
     q = filters.q.strip()
     if q:
         code = normalise_code(q)

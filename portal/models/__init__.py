@@ -14,6 +14,7 @@ from portal.models.gate_extras import (
 )
 from portal.models.household import AccessCard, AccessCardStatus, Vehicle
 from portal.models.imports import ImportPreview
+from portal.models.integrations import IntegrationChannel, IntegrationSetting
 from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
 from portal.models.people import Resident, ResidentType, Unit, UnitType
 from portal.models.push import PushSubscription
@@ -34,6 +35,8 @@ from portal.models.visits import (
 __all__ = [
     "MessageStatus",
     "ImportPreview",
+    "IntegrationChannel",
+    "IntegrationSetting",
     "Incident",
     "IncidentType",
     "KioskToken",

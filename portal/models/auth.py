@@ -61,7 +61,16 @@ class OutboxMessage(TimestampMixin, Base):
     and `reason` let the worker frame an email (estate name and colour, why it was sent)."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),
+        # The latest sign-in codes (portal.accounts.signin.code_delivery).
+        sa.Index("ix_outbox_message_reason_created_at", "reason", "created_at"),
+        # The delivery log (portal.integrations.delivery_log): an estate's messages newest
+        # first and by date, the same filtered by status (what failed), the platform's.
+        sa.Index("ix_outbox_message_estate_created", "estate_id", "created_at"),
+        sa.Index("ix_outbox_message_estate_status_created", "estate_id", "status", "created_at"),
+        sa.Index("ix_outbox_message_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(10))  # EMAIL | SMS
@@ -80,3 +89,6 @@ class OutboxMessage(TimestampMixin, Base):
     provider_message_id: Mapped[str | None] = mapped_column(sa.String(255))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A test message from the integration status page: sent through this provider only.
+    provider_setting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("integration_setting.id", ondelete="SET NULL"), index=True)

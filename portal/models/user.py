@@ -106,11 +106,18 @@ class Membership(TimestampMixin, Base):
     # The bound device's last contact with the server (bootstrap, sync, live scan): its
     # offline scans cannot have happened before it (portal/gate/contact.py).
     device_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Guards: when the guard, refused on another device, asked the admins to move the
+    # binding; pending until an admin approves (or resets) it (portal/accounts/devices.py).
+    device_change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     estate: Mapped[Estate] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("user_id", "estate_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "estate_id", "role"),
+        # The admin's pending device change requests of one estate.
+        sa.Index("ix_membership_estate_device_change", "estate_id", "device_change_requested_at"),
+    )
 
     def __repr__(self) -> str:
         return f"<Membership {self.user_id}@{self.estate_id} {self.role}>"

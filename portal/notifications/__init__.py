@@ -31,6 +31,7 @@ SUBJECTS = {
     "visitor_arrived": _l("Your visitor has arrived"),
     "walk_in_request": _l("A visitor at the gate asks to see you"),
     "walk_in_decided": _l("A walk-in visitor was answered"),
+    "device_change_requested": _l("A guard asks for a device change"),
 }
 
 
@@ -53,6 +54,9 @@ def render_text(notification: Notification) -> str:
                           visitor=p.get("visitor", ""), unit=p.get("unit", "")))
         return str(_l("%(resident)s declined %(visitor)s for unit %(unit)s.", resident=p.get("resident", ""),
                       visitor=p.get("visitor", ""), unit=p.get("unit", "")))
+    if kind == "device_change_requested":
+        return str(_l("%(guard)s asks to use another device at the gate. Approve it on their page.",
+                      guard=p.get("guard", "")))
     return str(_l("You have a new notification."))
 
 

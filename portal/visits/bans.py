@@ -61,6 +61,67 @@ def active_ban(estate: Estate, phones: list[str], host_user_id: int | None, now:
     return db.session.scalar(_ACTIVE_BAN[host_user_id is not None], params)
 
 
+_SEVERITY_RANK = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+
+
+def _active_bans(estate: Estate, phones: set[str], hosts: set[int], now: datetime) -> list[Ban]:
+    """The active bans on `phones` that hold against these hosts' visitors (ESTATE bans,
+    and the hosts' own PERSONAL bans), the strongest first. One query."""
+    if not phones:
+        return []
+    scope = Ban.scope == BanScope.ESTATE
+    if hosts:
+        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id.in_(hosts)))
+    found = list(db.session.scalars(
+        sa.select(Ban).where(Ban.estate_id == estate.id, Ban.phone.in_(phones), scope, _active(now))))
+    found.sort(key=lambda b: (b.scope != BanScope.ESTATE, _SEVERITY_RANK.get(b.severity, 3), b.id))
+    return found
+
+
+def _holds(ban: Ban, phones: set[str], host_user_id: int | None) -> bool:
+    return ban.phone in phones and (ban.scope == BanScope.ESTATE or ban.owner_user_id == host_user_id)
+
+
+def bans_for_visits(estate: Estate, visits: list, now: datetime) -> dict[int, Ban]:
+    """For a page of visits, the ban the gate would hold against each (as `active_ban`
+    judges one: an ESTATE ban, or a PERSONAL ban of the visit's host; the most severe),
+    by visit id; visits nobody on is banned are left out. One query for the page."""
+    phones = {guest.phone for visit in visits for guest in visit.visitors if guest.phone}
+    found = _active_bans(estate, phones, {v.host_user_id for v in visits if v.host_user_id is not None}, now)
+    result: dict[int, Ban] = {}
+    for visit in visits:
+        visit_phones = {guest.phone for guest in visit.visitors if guest.phone}
+        ban = next((b for b in found if _holds(b, visit_phones, visit.host_user_id)), None)
+        if ban is not None:
+            result[visit.id] = ban
+    return result
+
+
+def bans_for_phones(estate: Estate, phones: list[str | None], host_user_id: int, now: datetime) -> dict[str, Ban]:
+    """The ban that would refuse each of these (E.164) numbers invited by this host, by
+    number; numbers nobody banned are left out. One query."""
+    wanted = {p for p in phones if p}
+    found = _active_bans(estate, wanted, {host_user_id}, now)
+    result: dict[str, Ban] = {}
+    for phone in wanted:
+        ban = next((b for b in found if _holds(b, {phone}, host_user_id)), None)
+        if ban is not None:
+            result[phone] = ban
+    return result
+
+
+def phone_ban(estate: Estate, phone: str | None, host_user_id: int | None, now: datetime) -> Ban | None:
+    """The ban that would refuse an invitation of `phone` by this host (as typed: it is
+    normalised here; an unreadable number has none)."""
+    if not phone:
+        return None
+    try:
+        normalised = normalise_phone(phone, estate.country)
+    except InvalidPhone:
+        return None
+    return active_ban(estate, [normalised], host_user_id, now)
+
+
 @dataclass(frozen=True)
 class BanFilters:
     q: str = ""

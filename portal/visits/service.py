@@ -116,6 +116,12 @@ def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(d, t, tzinfo=tz).astimezone(ZoneInfo("UTC"))
 
 
+def _has_weekday(first: date, last: date, days: str) -> bool:
+    """Whether any day from `first` to `last` (inclusive) falls on one of `days` (ISO numbers)."""
+    span = min((last - first).days, 6)
+    return any(str((first + timedelta(days=i)).isoweekday()) in days for i in range(span + 1))
+
+
 def _window(estate: Estate, data: VisitData, now: datetime) -> Window:
     """The typed window in UTC, or InvalidValue on the field at fault."""
     tz = ZoneInfo(estate.timezone)
@@ -135,6 +141,9 @@ def _window(estate: Estate, data: VisitData, now: datetime) -> Window:
             raise InvalidValue("daily_end", _l("The daily end must be after the daily start."))
         if data.end_date < data.start_date:
             raise InvalidValue("end_date", _l("The last day must be on or after the first day."))
+        if not _has_weekday(data.start_date, data.end_date, days):
+            raise InvalidValue("end_date", _l("None of the chosen days of the week falls between the first and the "
+                                              "last day. Choose a later last day or other days."))
         if data.start_date < now.astimezone(tz).date():
             raise InvalidValue("start_date", _l("The first day cannot be in the past."))
         window = Window(_local(data.start_date, time(0), tz), _local(data.end_date + timedelta(days=1), time(0), tz),
@@ -172,12 +181,15 @@ def _max_entries(data: VisitData) -> int | None:
 def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData],
             phone_optional: bool = False) -> list[GuestData]:
     """Cleaned visitors: names required (but for a delivery), phones in E.164, plates
-    upper-case without spaces. Blank rows are skipped."""
+    upper-case without spaces. Blank rows are skipped. One phone is enough for a group
+    (a family of four has one contact); a visitor alone needs theirs."""
     cleaned: list[GuestData] = []
+    rows: list[int] = []  # the form row of each cleaned visitor
     delivery = pass_type == PassType.DELIVERY
     for i, guest in enumerate(guests):
         if guest.blank:
             continue
+        rows.append(i)
         name = " ".join(strip_bidi_controls(guest.full_name).split())
         if not name and not delivery:
             raise InvalidValue(f"guests-{i}-full_name", _l("Enter the visitor's name."))
@@ -189,8 +201,6 @@ def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData],
                 phone = normalise_phone(guest.phone, estate.country)
             except InvalidPhone:
                 raise InvalidValue(f"guests-{i}-phone", BAD_PHONE) from None
-        elif not delivery and not phone_optional:
-            raise InvalidValue(f"guests-{i}-phone", _l("Enter the visitor's phone number."))
         plate = normalise_plate(guest.plate)
         if len(plate) > 20:
             raise InvalidValue(f"guests-{i}-plate", _l("Use at most %(max)d characters.", max=20))
@@ -199,6 +209,11 @@ def _guests(estate: Estate, pass_type: PassType, guests: list[GuestData],
         if delivery:
             return [GuestData()]  # an unnamed courier
         raise InvalidValue("guests-0-full_name", _l("Add at least one visitor."))
+    if not delivery and not phone_optional and not any(g.phone for g in cleaned):
+        if len(cleaned) == 1:
+            raise InvalidValue(f"guests-{rows[0]}-phone", _l("Enter the visitor's phone number."))
+        raise InvalidValue(f"guests-{rows[0]}-phone",
+                           _l("Enter one visitor's phone number: one contact is enough for the group."))
     if len(cleaned) > MAX_GUESTS:
         raise InvalidValue("guests-0-full_name", _l("Invite at most %(max)d visitors on one pass.", max=MAX_GUESTS))
     return cleaned
@@ -210,12 +225,15 @@ def _check_bans(estate: Estate, guests: list[GuestData], host_user_id: int | Non
     ban = active_ban(estate, phones, host_user_id, now)
     if ban is None:
         return
-    where = f"guests-{field_index.get(ban.phone, 0)}-phone"
+    raise InvalidValue(f"guests-{field_index.get(ban.phone, 0)}-phone", invite_refusal(ban))
+
+
+def invite_refusal(ban: Ban):
+    """Why a banned number cannot be invited (also the warning shown before inviting)."""
     if ban.scope == BanScope.PERSONAL:
-        raise InvalidValue(where, _l("You have banned %(phone)s. Lift your ban first if you want to invite them.",
-                                     phone=ban.phone))
-    raise InvalidValue(where, _l("%(phone)s is banned from the estate and cannot be invited. "
-                                 "Contact the estate admin if you think this is a mistake.", phone=ban.phone))
+        return _l("You have banned %(phone)s. Lift your ban first if you want to invite them.", phone=ban.phone)
+    return _l("%(phone)s is banned from the estate and cannot be invited. "
+              "Contact the estate admin if you think this is a mistake.", phone=ban.phone)
 
 
 def _purpose(raw: str) -> str:
@@ -433,9 +451,15 @@ def cancel_visit(actor: User, estate: Estate, visit_id: int) -> Visit:
 PASS_STATES = ("VALID", "NOT_YET", "OFF_HOURS", "INSIDE", "USED", "EXPIRED", "CANCELLED", "REVOKED")
 
 
-def pass_state(visit: Visit, now: datetime, timezone: str) -> str:
-    """The pass in one word for people (keys of labels.PASS_STATE_LABELS), from the rules."""
+def pass_state(visit: Visit, now: datetime, timezone: str, banned: bool = False) -> str:
+    """The pass in one word for people (keys of labels.PASS_STATE_LABELS), from the rules.
+    `banned`: someone on it is banned (bans.bans_for_visits), which the gate refuses too
+    once the pass is otherwise good (valid, or waiting for its day or hour)."""
     refusal = rules.entry_refusal(visit, now, timezone)
+    if banned:
+        off_hours = refusal == rules.Refusal.PASS_EXPIRED and now < visit.valid_until
+        if refusal in (None, rules.Refusal.PASS_NOT_YET_VALID) or off_hours:
+            return "BANNED"
     if refusal is None:
         return "VALID"
     if refusal == rules.Refusal.PASS_REVOKED:

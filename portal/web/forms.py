@@ -3,7 +3,8 @@ guard supervisors), a rejection reason, a ban (supervisors at the gate and admin
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import calendar
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import email_validator
@@ -101,6 +102,9 @@ class VisitForm(VisitorsMixin, FlaskForm):
     start_time = TimeField(_l("At"), validators=[Optional()])
     end_date = BoundedDateField(_l("Ends on"), validators=[Optional()])
     end_time = TimeField(_l("At"), validators=[Optional()], render_kw={"aria-label": _l("End time")})
+    # A recurring pass's last day: a field of its own, so that its default can be months
+    # away (RECURRING_MONTHS) while a one-off visit ends the same day.
+    last_day = BoundedDateField(_l("Last day"), validators=[Optional()])
     max_entries = IntegerField(_l("Number of entries"), validators=[Optional()], default=2)
     weekdays = MultiCheckboxField(_l("Days of the week"), validators=[Optional()])
     daily_start = TimeField(_l("Each day from"), validators=[Optional()])
@@ -111,11 +115,21 @@ class VisitForm(VisitorsMixin, FlaskForm):
         self.unit_id.choices = [SelectChoice(u.id, u.number) for u in units]
         self.weekdays.choices = weekday_choices()
 
+    def _recurring_last_day(self) -> bool:
+        """A recurring pass whose last day came in `last_day` (the page); a client that
+        posts only `end_date` (as before there was `last_day`) still works."""
+        return self.pass_type.data == PassType.RECURRING.value and bool(self.last_day.raw_data)
+
+    def field_for_error(self, name: str) -> str:
+        """The field a service error about `name` is shown next to."""
+        return "last_day" if name == "end_date" and self._recurring_last_day() else name
+
     def data_for_service(self) -> VisitData:
         return VisitData(
             pass_type=PassType(self.pass_type.data), guests=self.guest_data(), purpose=self.purpose.data or "",
             start_date=self.start_date.data, start_time=self.start_time.data,
-            end_date=self.end_date.data, end_time=self.end_time.data, max_entries=self.max_entries.data,
+            end_date=self.last_day.data if self._recurring_last_day() else self.end_date.data,
+            end_time=self.end_time.data, max_entries=self.max_entries.data,
             weekdays="".join(self.weekdays.data or []), daily_start=self.daily_start.data,
             daily_end=self.daily_end.data,
         )
@@ -125,6 +139,8 @@ def attach_error(form, exc) -> None:
     """A refusal shown next to the field it is about ("guests-1-phone" is a visitor's
     phone); anything else goes to the first visitor's name."""
     name = getattr(exc, "field", "") or ""
+    if hasattr(form, "field_for_error"):
+        name = form.field_for_error(name)
     target = None
     if name.startswith("guests-"):
         _, index, sub = name.split("-", 2)
@@ -137,17 +153,26 @@ def attach_error(form, exc) -> None:
     target.errors = [*target.errors, exc.message]
 
 
+RECURRING_MONTHS = 3  # a recurring pass (a cleaner, a nanny) lasts this long unless changed
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter: 30 Nov → 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def prefill_window(form: VisitForm, timezone: str) -> None:
     """Start now (estate time, to the minute: a visitor invited on the spot gets in at
-    once), until two hours later rounded up to the quarter hour."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
+    once), until two hours later rounded up to the quarter hour; a recurring pass runs
+    from today for RECURRING_MONTHS months, 08:00 to 18:00 on the days chosen."""
     start = datetime.now(ZoneInfo(timezone)).replace(second=0, microsecond=0)
     end = start + timedelta(hours=2)
     end += timedelta(minutes=(15 - end.minute % 15) % 15)
     form.start_date.data, form.start_time.data = start.date(), start.time()
     form.end_date.data, form.end_time.data = end.date(), end.time()
+    form.last_day.data = months_later(start.date(), RECURRING_MONTHS)
     form.daily_start.data = start.replace(hour=8, minute=0).time()
     form.daily_end.data = start.replace(hour=18, minute=0).time()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -66,10 +67,13 @@ def money(amount_minor: int, currency: str) -> str:
     return numbers.format_currency(Decimal(amount_minor).scaleb(-digits), currency, locale=formatting_locale())
 
 
-def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
+def datetime_filter(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
+    """A date and time in the current language, in the time zone `tz` (a name) if given,
+    else the estate's (the request's time zone)."""
     if value is None:
         return ""
-    return dates.format_datetime(value, fmt, tzinfo=get_timezone(), locale=formatting_locale())
+    return dates.format_datetime(value, fmt, tzinfo=ZoneInfo(tz) if tz else get_timezone(),
+                                 locale=formatting_locale())
 
 
 def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:

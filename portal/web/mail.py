@@ -31,6 +31,9 @@ def _footer(reason: str, estate: Estate | None) -> str:
         return str(_l("You received this email because you were invited to %(estate)s on Gatehouse.", estate=name))
     if reason == "join_request":
         return str(_l("You received this email because you asked to join %(estate)s on Gatehouse.", estate=name))
+    if reason == "integration_test":
+        return str(_l("You received this email because an administrator of %(estate)s sent a test message to "
+                      "this address.", estate=name))
     if reason in NOTIFICATION_REASONS:
         return str(_l("You received this email because you live at %(estate)s and chose to be told of this by "
                       "email. You can change that on your profile page: %(link)s", estate=name,

@@ -25,11 +25,16 @@ from portal.models import PassType, Role, Visit
 from portal.web import tenancy
 
 
+def fragment_request() -> bool:
+    """An HTMX request that gets a block, not the full page (see `render`)."""
+    return bool(request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+                and not request.headers.get("HX-History-Restore-Request"))
+
+
 def render(template: str, block: str | None = None, **context) -> str:
     """The full page, or only `block` for an HTMX request that targets it.
     Boosted navigations and history restores get the full page."""
-    if block and request.headers.get("HX-Request") and not request.headers.get("HX-Boosted") \
-            and not request.headers.get("HX-History-Restore-Request"):
+    if block and fragment_request():
         return render_block(template, block, **context)
     return render_template(template, **context)
 

@@ -31,7 +31,20 @@
 //   data-close-on="ev"            a <details> that closes when `ev` reaches it
 //   data-poll-unless="<selector>" an htmx poller that skips a turn while it holds a match
 //                                 (a reason being typed, an open <details>)
+//   data-reveal[="<selector>"]    content htmx swaps in (and is not hidden) that scrolls
+//                                 into view when it is not wholly on screen and takes the
+//                                 focus; with a selector, the element it names does (the
+//                                 field a hint is about). The gate's verdict on a phone.
 (function () {
+  // Also used by static/js/gate-offline.js for the answers it makes itself.
+  function reveal(element, block) {
+    if (!element) return;
+    var box = element.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) element.scrollIntoView({ block: block || "start" });
+    if (element.focus) element.focus({ preventScroll: true });
+  }
+  window.gatehouseReveal = reveal;
+
   function closestData(target, name) {
     return target && target.closest ? target.closest("[data-" + name + "]") : null;
   }
@@ -76,6 +89,16 @@
   document.addEventListener("htmx:load", function (event) {
     var root = event.detail.elt;
     if (!root || !root.querySelectorAll) return;
+    if (root !== document.body) {
+      var shown = Array.prototype.slice.call(root.querySelectorAll("[data-reveal]"));
+      if (root.matches && root.matches("[data-reveal]")) shown.unshift(root);
+      shown = shown.filter(function (el) { return !el.hidden; });
+      if (shown.length) {
+        var named = shown[0].dataset.reveal;
+        if (named) reveal(document.querySelector(named), "center");
+        else reveal(shown[0], "start");
+      }
+    }
     var found = Array.prototype.slice.call(root.querySelectorAll("[data-close-on]"));
     if (root.matches && root.matches("[data-close-on]")) found.push(root);
     found.forEach(function (details) {

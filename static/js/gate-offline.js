@@ -251,10 +251,15 @@
   }
 
   // kind: admit | deny | done; word; reason text; pass; action button ("entry"|"exit"|null); note
-  function verdict(kind, word, reason, p, action, note, ban, eventId) {
-    var article = el("article", { class: "verdict verdict-" + kind, id: "verdict", "data-offline": eventId || "" }, [
+  // typed: the code the guard typed, repeated when no pass matched it
+  function verdict(kind, word, reason, p, action, note, ban, eventId, typed) {
+    var article = el("article", { class: "verdict verdict-" + kind, id: "verdict", "data-offline": eventId || "",
+                                  tabindex: "-1" }, [
       el("p", { class: "verdict-word" }, [word]),
       reason ? el("p", { class: "verdict-reason", id: "verdict-reason" }, [reason]) : null,
+      typed && !p ? el("p", { class: "verdict-code", id: "verdict-code" }, [t("codeTyped", { code: typed })]) : null,
+      typed && !p && /[01OI]/.test(typed) ? el("p", { class: "verdict-ban", id: "verdict-hint" }, [
+        t("codeConfusable", { code: shownCode(typed) })]) : null,
       ban ? el("p", { class: "verdict-ban" }, [t("ban", {
         severity: strings()[camel("severity", ban.severity)] || ban.severity, reason: ban.reason || "—",
       })]) : null,
@@ -273,12 +278,14 @@
       article.appendChild(el("footer", { class: "verdict-actions" }, [button]));
     }
     show([article]);
-    if (article.scrollIntoView) article.scrollIntoView({ block: "nearest" });
+    showHint(null);
+    if (window.gatehouseReveal) window.gatehouseReveal(article);
+    else if (article.scrollIntoView) article.scrollIntoView({ block: "nearest" });
   }
 
-  function showDecision(p, lookupLabel) {
+  function showDecision(p, typed) {
     if (!p) {
-      verdict("deny", t("deny"), refusalText("NOT_FOUND"), null, null, t("decidedOffline"));
+      verdict("deny", t("deny"), refusalText("NOT_FOUND"), null, null, t("decidedOffline"), null, null, typed);
       return;
     }
     var d = decideHere(p, now());
@@ -295,17 +302,35 @@
 
   // --- offline checks, entries, exits ----------------------------------------------------
 
+  // The shape of a typed code, as portal/gate/service.py code_format_hint judges it.
+  function shownCode(code) { return code.length <= 20 ? code : code.slice(0, 20) + "…"; }
+  function codeHint(raw) {
+    var code = normaliseCode(raw);
+    if (!code) return t("codeError");
+    if (!/^[A-Z0-9]+$/.test(code)) return t("codeCharacters", { code: shownCode(code) });
+    if (code.length !== 8) return t("codeLength", { code: shownCode(code), count: code.length });
+    return null;
+  }
+
+  // The hint under the code field (templates/gate/home.html #code-hint), or none.
+  function showHint(text) {
+    var hint = document.getElementById("code-hint");
+    var field = document.getElementById("code");
+    if (hint) { hint.textContent = text || ""; hint.hidden = !text; }
+    if (!field) return;
+    if (text) field.setAttribute("aria-invalid", "true"); else field.removeAttribute("aria-invalid");
+    if (text && window.gatehouseReveal) window.gatehouseReveal(field, "center");
+  }
+
   function checkLocally(lookup) {
     if (passes() === null) { showNoList(); return Promise.resolve(); }
-    if (!lookup.visitId && !lookup.qrToken && normaliseCode(lookup.code).length === 0) {
-      show([el("p", { class: "field-error", id: "code-error" }, [t("codeError")])]);
-      return Promise.resolve();
-    }
+    var byCode = !lookup.visitId && !lookup.qrToken;
+    var hint = byCode ? codeHint(lookup.code) : null;
+    if (hint) { showHint(hint); return Promise.resolve(); }
     return findPass(lookup).then(function (found) {
+      var code = byCode ? normaliseCode(lookup.code) : "";
       if (found.noList) showNoList();
-      else showDecision(found.pass);
-      var form = document.getElementById("code-form");
-      if (form && !lookup.visitId) form.reset();
+      else showDecision(found.pass, code);
     });
   }
 

@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -278,6 +279,7 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
         "DATABASE_URL": url,
         "GATEHOUSE_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
+        "INTEGRATION_KEYS": Fernet.generate_key().decode(),
         "GATEHOUSE_DEV_MODE": "0",
         "RATELIMIT_ENABLED": "0",
         "KIOSK_TOKEN_TTL": str(6 * 3600),
@@ -541,7 +543,8 @@ def profile(url: str, seeded: dict, pairs: int) -> None:
     from portal.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV_NAME": "production", "DEV_MODE": False,
-                      "SECRET_KEY": secrets.token_hex(32), "RATELIMIT_ENABLED": False,
+                      "SECRET_KEY": secrets.token_hex(32), "INTEGRATION_KEYS": Fernet.generate_key().decode(),
+                      "RATELIMIT_ENABLED": False,
                       "KIOSK_TOKEN_TTL": 3600})
     client = app.test_client()
     device = f"bench-kiosk-{GUARDS:02d}"

@@ -1,1 +1,2 @@
-"""Local fake servers that speak the real protocols of outside services (for tests)."""
+"""Local fakes of outside services for the tests (the fake Flutterwave itself is in
+portal/devtools/, so that `make run` can use it too)."""

@@ -1,5 +1,6 @@
 """Estate admins manage the estate's members: list, roles, suspend, reactivate,
-soft-delete, remove from the estate, and reset a guard's gate device."""
+soft-delete, remove from the estate, reset a guard's gate device and approve the device
+change a guard asked for."""
 
 from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -114,4 +115,20 @@ def members_device_reset(user_id: int):
     membership = devices.reset_device(current_user, g.estate, user_id)
     flash(_("The gate device of %(name)s was reset. The next device they use will be assigned to them.",
             name=membership.user.display_name), "success")
+    return _back(user_id)
+
+
+@bp.post("/members/<int:user_id>/device/approve")
+def members_device_approve(user_id: int):
+    """One tap: the guard's pending device change is approved (the binding is freed as by
+    a reset; the device they asked from is bound at their next gate request)."""
+    try:
+        membership = devices.approve_device_change(current_user, g.estate, user_id)
+    except NotFound:  # not a message to show: the 404 page
+        raise
+    except DomainError as exc:
+        flash(str(exc.message), "warning")
+    else:
+        flash(_("Device change approved: the next device %(name)s uses at the gate will be assigned to them.",
+                name=membership.user.display_name), "success")
     return _back(user_id)

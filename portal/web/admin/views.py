@@ -2,6 +2,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.accounts import devices
 from portal.errors import DomainError, NotFound
 from portal.estates import service
 from portal.gate import log as gate_log
@@ -20,6 +21,7 @@ def home():
         counts=service.estate_counts(g.estate),
         recent=service.recent_audit(g.estate),
         today=gate_log.today_numbers(g.estate, utcnow()),
+        device_requests=devices.pending_device_changes(g.estate),
     )
 
 

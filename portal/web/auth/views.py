@@ -1,4 +1,6 @@
-from flask import current_app, flash, redirect, request, session, url_for
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -47,6 +49,7 @@ def login_code():
             form.phone.errors.append(exc.message)
         else:
             session["otp_phone"] = result.phone
+            session["otp_requested_at"] = result.requested_at.timestamp()
             session.pop("otp_dev_code", None)
             if current_app.config["DEV_MODE"] and result.code:
                 session["otp_dev_code"] = result.code
@@ -69,13 +72,38 @@ def login_code_verify():
         except DomainError as exc:
             error = exc.message
         else:
-            session.pop("otp_phone", None)
-            session.pop("otp_dev_code", None)
+            for key in ("otp_phone", "otp_dev_code", "otp_requested_at"):
+                session.pop(key, None)
             return _after_sign_in(user, form.remember.data, "code")
     status = 401 if error else (422 if form.errors else 200)
     return render(
-        "auth/code_verify.html", form=form, error=error, phone=phone, dev_code=session.get("otp_dev_code")
+        "auth/code_verify.html", form=form, error=error, phone=phone, dev_code=session.get("otp_dev_code"),
+        **_code_delivery(phone),
     ), status
+
+
+def _code_delivery(phone: str) -> dict:
+    """The delivery of the code's text message, and whether the page asks again (until
+    it is final, at most as long as the code works)."""
+    stamp = session.get("otp_requested_at")
+    if not isinstance(stamp, int | float):
+        return {"delivery": None, "polling": False}
+    requested_at = datetime.fromtimestamp(stamp, UTC)
+    delivery = service.code_delivery(phone, requested_at)
+    ttl = timedelta(seconds=current_app.config["OTP_TTL_SECONDS"])
+    return {"delivery": delivery, "polling": not delivery.final and datetime.now(UTC) < requested_at + ttl}
+
+
+@bp.get("/login/code/status")
+def login_code_status():
+    """The code page's delivery box (polled by HTMX)."""
+    phone = session.get("otp_phone")
+    if not phone:
+        return "", 204
+    response = current_app.make_response(
+        render_template("auth/_code_delivery.html", phone=phone, **_code_delivery(phone)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/logout")

@@ -11,4 +11,4 @@ def require_enterprise_admin():
         abort(403)
 
 
-from portal.web.enterprise import views  # noqa: E402,F401
+from portal.web.enterprise import integrations_views, messages_views, views  # noqa: E402,F401

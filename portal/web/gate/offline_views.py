@@ -24,7 +24,13 @@ from flask_wtf.csrf import generate_csrf
 from portal.accounts import devices
 from portal.errors import DomainError
 from portal.gate import offline
-from portal.gate.service import DEFAULT_GATE
+from portal.gate.service import (
+    CODE_CHARACTERS,
+    CODE_CONFUSABLE,
+    CODE_EMPTY,
+    CODE_LENGTH_HINT,
+    DEFAULT_GATE,
+)
 from portal.models import utcnow
 from portal.visits.rules import REFUSAL_MESSAGES
 from portal.web.gate import bp
@@ -46,10 +52,18 @@ BAD_BODY = _l("Send a JSON object with a list of items.")
 _asset_digest: dict[str, str] = {}
 
 
+def code_hints() -> dict[str, str]:
+    """The hints about a typed code's shape, with {code} and {count} for the page's script."""
+    return {"empty": str(CODE_EMPTY), "characters": CODE_CHARACTERS % {"code": "{code}"},
+            "length": (CODE_LENGTH_HINT % {"code": "{code}", "count": 99}).replace("99", "{count}"),
+            "confusable": CODE_CONFUSABLE % {"code": "{code}"}}
+
+
 @bp.context_processor
 def offline_labels() -> dict:
-    """The refusal reasons, for the offline verdicts the page decides itself."""
-    return {"OFFLINE_REFUSALS": REFUSAL_MESSAGES}
+    """The refusal reasons and the hints about a typed code's shape, for the offline
+    verdicts the page decides itself."""
+    return {"OFFLINE_REFUSALS": REFUSAL_MESSAGES, "code_hints": code_hints}
 
 
 def _device_id() -> str | None:

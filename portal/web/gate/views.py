@@ -17,11 +17,12 @@ from portal.estates import settings as gate_settings
 from portal.gate import service
 from portal.models import GateMethod, utcnow
 from portal.onboarding.invitations import invite_powers
+from portal.visits.rules import Refusal
 from portal.web.gate import bp
 from portal.web.gate.device_views import COOKIE, HEADER
 from portal.web.inputs import db_int, page_arg
 from portal.web.supervision import may_manage_gate
-from portal.web.ui import render
+from portal.web.ui import fragment_request, render
 
 METHODS = {"CODE": GateMethod.CODE, "SEARCH": GateMethod.SEARCH, "QR": GateMethod.QR}
 
@@ -59,7 +60,10 @@ def _page(block: str | None = None, status: int = 200, **extra):
         gate_names=gate_settings.gate_names(g.estate),
         decision=None,
         code="",
-        code_error=None,
+        typed_code="",
+        not_found_hint=None,
+        code_hint=None,
+        hint_oob=fragment_request(),  # the hint under the code field travels out of band
     )
     context.update(extra)
     return render("gate/home.html", block=block, **context), status
@@ -83,11 +87,16 @@ def check():
     qr_token = request.form.get("qr_token", "").strip() or None  # from a camera scanner
     visit_id = request.form.get("visit_id", type=db_int)
     method = "SEARCH" if visit_id else "QR" if qr_token else "CODE"
-    if visit_id is None and qr_token is None and not service.normalise_code(code):
-        return _page(block="result", status=422, code=code, code_error=True)
+    if method == "CODE":
+        hint = service.code_format_hint(code)  # no lookup for a code of the wrong shape
+        if hint:
+            return _page(block="result", status=422, code=code, code_hint=hint)
     decision = service.scan(current_user, g.estate, _context(method), utcnow(), visit_id=visit_id,
                             qr_token=None if visit_id else qr_token, code=None if visit_id or qr_token else code)
-    return _page(block="result", decision=decision, method=method, code=code)
+    typed = service.normalise_code(code) if method == "CODE" else ""
+    misread = service.code_not_found_hint(code) if typed and decision.refusal == Refusal.NOT_FOUND else None
+    return _page(block="result", decision=decision, method=method, code=code, typed_code=typed,
+                 not_found_hint=misread)
 
 
 @bp.post("/visits/<int:visit_id>/entry")

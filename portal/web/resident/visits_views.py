@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal.errors import DomainError, InvalidValue, NotFound
 from portal.models import utcnow
+from portal.visits import bans
 from portal.visits import service as visits
 from portal.visits.rules import REFUSAL_MESSAGES
 from portal.web.forms import VisitForm, attach_error, prefill_window
@@ -21,6 +22,9 @@ from portal.web.resident.forms import ExtendForm, PersonalBanForm, VisitEditForm
 from portal.web.ui import pass_last_day, qr_svg, render
 
 EVENT_WORDS = {"ENTRY": _l("Entered"), "EXIT": _l("Left"), "DENIED": _l("Refused")}
+# A pass in one of these states opens nothing: its page shows it void, without its QR
+# code or the buttons to share it.
+DEAD_STATES = ("CANCELLED", "REVOKED", "EXPIRED", "USED")
 
 
 def _visit_form_page(form: VisitForm, units, status: int = 200):
@@ -41,10 +45,11 @@ def visits_list():
     when = request.args.get("when", "current")
     filters = visits.VisitFilters(q=request.args.get("q", ""), when=when if when in visits.VISIT_FILTERS else "current")
     page = page_arg()
+    now = utcnow()
+    listing = visits.list_visits(current_user, g.estate, filters, page=page)
     return render(
-        "resident/visits.html", block="visit_table",
-        visits=visits.list_visits(current_user, g.estate, filters, page=page),
-        filters=filters, now=utcnow(), pass_state=visits.pass_state,
+        "resident/visits.html", block="visit_table", visits=listing, filters=filters, now=now,
+        pass_state=visits.pass_state, banned=bans.bans_for_visits(g.estate, listing.items, now),
     )
 
 
@@ -64,6 +69,9 @@ def visit_new():
             guest = form.guests.entries[0].form
             guest.full_name.data, guest.phone.data, guest.plate.data = saved.full_name, saved.phone, saved.plate
             form.purpose.data = saved.purpose
+            ban = bans.phone_ban(g.estate, saved.phone, current_user.id, utcnow())
+            if ban is not None:  # say so now, not after the form is filled in
+                guest.phone.errors = [visits.invite_refusal(ban)]
         return _visit_form_page(form, units)
     if _add_guest_row(form):
         return _visit_form_page(form, units)
@@ -83,10 +91,12 @@ def _detail_page(visit, status: int = 200, **forms):
         end = pass_last_day(visit).astimezone(ZoneInfo(g.estate.timezone))
         forms["extend_form"] = ExtendForm(formdata=None, data={"end_date": end.date(), "end_time": end.time()})
     pass_url = url_for("passes.pass_page", qr_token=visit.qr_token, _external=True)
+    now = utcnow()
+    ban = bans.bans_for_visits(g.estate, [visit], now).get(visit.id)
+    state = visits.pass_state(visit, now, g.estate.timezone, banned=ban is not None)
     return render(
-        "resident/visit_detail.html", visit=visit, now=utcnow(),
-        state=visits.pass_state(visit, utcnow(), g.estate.timezone),
-        history=visits.gate_history(g.estate, visit), qr=qr_svg(visit.qr_token),
+        "resident/visit_detail.html", visit=visit, now=now, state=state, ban=ban,
+        history=visits.gate_history(g.estate, visit), qr=None if state in DEAD_STATES else qr_svg(visit.qr_token),
         pass_url=pass_url, event_words=EVENT_WORDS, refusal_messages=REFUSAL_MESSAGES,
         share_text=_("Your visitor pass for %(estate)s. Code: %(code)s. Pass: %(url)s",
                      estate=g.estate.name, code=visit.visitor_code, url=pass_url),
@@ -164,7 +174,9 @@ def visit_guest_save(visit_id: int, guest_id: int):
 
 @bp.get("/visitors/")
 def frequent_list():
-    return render("resident/frequent.html", frequent=visits.list_frequent_visitors(current_user, g.estate))
+    frequent = visits.list_frequent_visitors(current_user, g.estate)
+    return render("resident/frequent.html", frequent=frequent,
+                  banned=bans.bans_for_phones(g.estate, [p.phone for p in frequent], current_user.id, utcnow()))
 
 
 @bp.post("/visitors/<int:frequent_id>/remove")
