@@ -66,6 +66,20 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(integrations)
 
+    push_group = AppGroup("push", help="Web push notifications.")
+
+    @push_group.command("generate-vapid-keys")
+    def generate_vapid_keys_command():
+        """Print a new VAPID key pair for web push (set both, with VAPID_SUBJECT, in the environment).
+        Changing the pair later turns notifications off on every device (each must turn them on again)."""
+        from portal.integrations import push
+
+        public, private = push.generate_keys()
+        click.echo(f"VAPID_PUBLIC_KEY={public}")
+        click.echo(f"VAPID_PRIVATE_KEY={private}")
+
+    app.cli.add_command(push_group)
+
     @app.cli.command("purge-import-previews")
     def purge_import_previews_command():
         """Delete the CSV import previews nobody confirmed before they expired."""

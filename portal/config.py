@@ -25,6 +25,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _maybe_bool(name: str) -> bool | None:
+    value = os.environ.get(name)
+    return None if value is None or not value.strip() else _bool(name, False)
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
@@ -116,6 +121,14 @@ def from_environment() -> dict:
         # production; elsewhere a key derived from SECRET_KEY stands in.
         "INTEGRATION_KEYS": os.environ.get("INTEGRATION_KEYS", ""),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Web push (portal/integrations/push.py): on when set, else on with keys or in DEV mode.
+        "PUSH_ENABLED": _maybe_bool("PUSH_ENABLED"),
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", "").strip(),
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", "").strip(),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "").strip(),
+        # DEV mode without keys: a pair made once and kept here (never in the repository).
+        "VAPID_KEYS_FILE": os.environ.get("VAPID_KEYS_FILE", str(INSTANCE_PATH / "vapid-keys.json")),
+        "PUSH_TIMEOUT": _int("PUSH_TIMEOUT", 10),
         # Called after each commit with the ids of the outbox messages it wrote ("module:callable").
         "MESSAGE_DELIVERY": os.environ.get("MESSAGE_DELIVERY", "portal.integrations.delivery:queue"),
         # Background jobs (portal/jobs.py): on Redis when REDIS_URL is set, else in this SQLite file.
@@ -153,8 +166,18 @@ class ConfigError(RuntimeError):
 
 def check(config: dict) -> None:
     """Refuse to start in production with development settings, or anywhere with keys
-    that cannot work."""
+    (integration keys, VAPID keys) that cannot work."""
     _check_integration_keys(config)
+    from portal.integrations import push
+
+    if push.enabled(config) and (config.get("VAPID_PUBLIC_KEY") or config.get("VAPID_PRIVATE_KEY")
+                                 or config.get("ENV_NAME") == "production"):
+        production = config.get("ENV_NAME") == "production"
+        subject = config.get("VAPID_SUBJECT") or ("" if production else push.DEV_SUBJECT)
+        problem = push.problem_with(config.get("VAPID_PUBLIC_KEY") or "", config.get("VAPID_PRIVATE_KEY") or "",
+                                    subject)
+        if problem:
+            raise ConfigError(f"Web push is on but {problem}; or turn it off with PUSH_ENABLED=0.")
     if config.get("ENV_NAME") == "production":
         if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
             raise ConfigError("SECRET_KEY must be set to a secret value in production.")

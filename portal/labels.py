@@ -147,7 +147,7 @@ JINJA_GLOBALS["MESSAGE_STATUS_LABELS"] = MESSAGE_STATUS_LABELS
 INTEGRATION_CHANNEL_LABELS = {"SMS": _l("SMS"), "EMAIL": _l("Email")}
 JINJA_GLOBALS["INTEGRATION_CHANNEL_LABELS"] = INTEGRATION_CHANNEL_LABELS
 TARGET_TYPE_LABELS["IntegrationSetting"] = _l("Message provider")
-MESSAGE_CHANNEL_LABELS = {"EMAIL": _l("Email"), "SMS": _l("SMS")}
+MESSAGE_CHANNEL_LABELS = {"EMAIL": _l("Email"), "SMS": _l("SMS"), "PUSH": _l("Push")}
 JINJA_GLOBALS["MESSAGE_CHANNEL_LABELS"] = MESSAGE_CHANNEL_LABELS
 # What an outbox message was (OutboxMessage.reason: why the person got it). A reason not
 # listed here is shown as it is stored; "" is a message written without one.

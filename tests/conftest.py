@@ -79,7 +79,7 @@ class _BoundToConnection:
 
 
 @pytest.fixture(scope="session")
-def _app(database_url):
+def _app(database_url, tmp_path_factory):
     app = create_app(
         {
             "TESTING": True,
@@ -92,6 +92,8 @@ def _app(database_url):
             # job runs at once in the caller (huey's immediate mode; no queue file).
             "MESSAGE_DELIVERY": "portal.integrations.delivery:dev",
             "JOBS_IMMEDIATE": True,
+            # Web push in DEV mode: a key pair made on first use, kept out of instance/.
+            "VAPID_KEYS_FILE": str(tmp_path_factory.mktemp("push") / "vapid-keys.json"),
         }
     )
     with app.app_context():

@@ -98,13 +98,15 @@ def test_bad_profile_input_gets_a_message_and_changes_nothing(client, signed_in,
 
 def test_notification_choices_are_saved_per_event_and_channel(client, signed_in, dbs):
     response = client.post("/account/notifications", data={
-        "visitor_arrived_sms": "y", "invoice_issued_email": "y", "announcement_email": "y"})
+        "visitor_arrived_sms": "y", "invoice_issued_email": "y", "announcement_email": "y",
+        "walk_in_request_push": "y"})
     assert response.status_code == 302
     with dbs() as s:
         prefs = s.get(User, signed_in.id).notification_prefs
-    assert prefs["visitor_arrived"] == {"email": False, "sms": True}
-    assert prefs["invoice_issued"] == {"email": True, "sms": False}
-    assert prefs["approval_decided"] == {"email": False, "sms": False}
+    assert prefs["visitor_arrived"] == {"email": False, "sms": True, "push": False}
+    assert prefs["invoice_issued"] == {"email": True, "sms": False, "push": False}
+    assert prefs["approval_decided"] == {"email": False, "sms": False, "push": False}
+    assert prefs["walk_in_request"] == {"email": False, "sms": False, "push": True}
     page = client.get("/account/").get_data(as_text=True)
 
     def switch(name):
@@ -114,12 +116,14 @@ def test_notification_choices_are_saved_per_event_and_channel(client, signed_in,
     user = User(notification_prefs=prefs)
     assert wants_notification(user, "visitor_arrived", "sms")
     assert not wants_notification(user, "visitor_arrived", "email")
+    assert wants_notification(user, "walk_in_request", "push") and not wants_notification(user, "visitor_arrived", "push")
 
 
 def test_notification_defaults(client, signed_in):
     page = client.get("/account/").get_data(as_text=True)
     assert "checked" in re.search(r'<input[^>]*name="announcement_email"[^>]*>', page).group(0)
     assert "checked" not in re.search(r'<input[^>]*name="announcement_sms"[^>]*>', page).group(0)
+    assert "checked" in re.search(r'<input[^>]*name="announcement_push"[^>]*>', page).group(0)
 
 
 def test_every_sign_in_records_a_session_with_device_and_ip(client, ana, dbs):

@@ -28,7 +28,8 @@ NOTIFICATION_EVENTS = {
     "announcement": _l("The estate makes an announcement"),
     "approval_decided": _l("A sign-up request is decided"),
 }
-NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS")}
+# "push": to the devices where the user turned notifications on (portal.accounts.push_subscriptions).
+NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS"), "push": _l("Push")}
 _DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
 
 
@@ -41,12 +42,13 @@ def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
         prefs[event] = {
             "email": bool(chosen.get("email", True)),
             "sms": bool(chosen.get("sms", event in _DEFAULT_SMS)),
+            "push": bool(chosen.get("push", True)),  # turning a device on is the choice
         }
     return prefs
 
 
 def wants_notification(user: User, event: str, channel: str) -> bool:
-    """For the senders: does `user` want `event` by `channel` ("email" or "sms")?"""
+    """For the senders: does `user` want `event` by `channel` ("email", "sms" or "push")?"""
     return notification_prefs(user).get(event, {}).get(channel, False)
 
 

@@ -29,6 +29,7 @@ from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.gate import contact
 from portal.integrations import messaging
+from portal.integrations.push import PushNotice
 from portal.models import (
     Ban,
     Estate,
@@ -348,6 +349,8 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
     local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
     messages = []
+    push = None
+    link = links.visit_for_resident(estate, visit.id)
     language = host.preferred_language or estate.default_language
     with force_locale(language):
         if names:
@@ -356,14 +359,17 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
         else:
             body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
                       estate=estate.name, unit=visit.unit.number, time=local)
+        title = str(_l("Your visitor has arrived"))
         if host.email and wants_notification(host, "visitor_arrived", "email"):
-            messages.append(("EMAIL", host.email, str(_l("Your visitor has arrived")), str(body)))
+            messages.append(("EMAIL", host.email, title, str(body)))
         if host.phone and wants_notification(host, "visitor_arrived", "sms"):
             messages.append(("SMS", host.phone, "", str(body)))
-    messaging.send_many(messages, estate=estate, language=language, reason="visitor_arrived")
-    notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS went above
+        if wants_notification(host, "visitor_arrived", "push"):  # to each of the host's devices, if any
+            push = PushNotice(host.id, title, str(body), link, tag=f"visit-{visit.id}")
+    messaging.send_many(messages, push=push, estate=estate, language=language, reason="visitor_arrived")
+    notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS/push went above
                         {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
-                         "estate": estate.name}, links.visit_for_resident(estate, visit.id), now)
+                         "estate": estate.name}, link, now)
 
 
 def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:

@@ -311,7 +311,7 @@ def _notify_guard(walk_in: WalkIn, estate: Estate, resident: User, now: datetime
               "resident": resident.display_name, "approved": walk_in.status == WalkInStatus.APPROVED,
               "estate": estate.name}
     notifications.notify(walk_in.guard, estate, "walk_in_decided", params, links.gate_home(estate), now,
-                         send=False)
+                         send=False, push=True)  # the gate screen updates itself; a push if the guard asked
 
 
 def decide(resident: User, estate: Estate, walk_in_id: int, approve: bool, reason: str, now: datetime) -> WalkIn:

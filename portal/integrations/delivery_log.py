@@ -43,7 +43,7 @@ from portal.text import like_pattern
 
 PLATFORM = -1  # the estate filter of the platform's log for messages of no estate
 PER_PAGE = 25
-CHANNELS = ("EMAIL", "SMS")
+CHANNELS = ("EMAIL", "SMS", "PUSH")  # PUSH: recipient is a push subscription's id
 STATUSES = tuple(s.value for s in MessageStatus)
 # Their text lets the reader into someone's account: never shown.
 SECRET_REASONS = frozenset({"sign_in_code", "password_reset", "invitation"})

@@ -28,7 +28,8 @@ nothing configured: in DEV mode the
 outbox row is the delivery (`OutboxOnly`, which marks it SENT); outside DEV mode a
 channel with no provider fails at once. `MESSAGE_PROVIDERS` ({channel: provider})
 overrides the choice (tests). A test message from the integration status page
-(`provider_setting_id`) is sent with that one provider pinned (`settings.pinned`).
+(`provider_setting_id`) is sent with that one provider pinned (`settings.pinned`). Web push goes to the browsers' push services whenever push is on
+(portal.integrations.push), DEV mode or not.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class NotConfigured:
         self.channel = channel
 
     def send(self, message: OutboxMessage, estate: Estate | None) -> str:
-        what = "MAIL_SERVER or an SMTP provider" if self.channel == "EMAIL" else "an SMS provider"
+        what = {"EMAIL": "MAIL_SERVER or an SMTP provider",
+                "PUSH": "VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT"}.get(self.channel, "an SMS provider")
         raise ProviderError(f"No {self.channel} provider is configured (set {what}).", permanent=True)
 
 
@@ -123,6 +125,10 @@ def provider_for(channel: str, estate_id: int | None = None) -> Provider:
         from portal.integrations.sms import FailoverSms
 
         return FailoverSms()
+    if channel == "PUSH":  # real pushes in DEV mode too: the browsers' subscriptions are real
+        from portal.integrations import push
+
+        return push.WebPushProvider() if push.enabled(config) else NotConfigured(channel)
     if config.get("DEV_MODE"):
         return OutboxOnly()
     return NotConfigured(channel)

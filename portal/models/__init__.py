@@ -17,6 +17,7 @@ from portal.models.imports import ImportPreview
 from portal.models.integrations import IntegrationChannel, IntegrationSetting
 from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
 from portal.models.people import Resident, ResidentType, Unit, UnitType
+from portal.models.push import PushSubscription
 from portal.models.user import Membership, PlatformRole, Role, User, UserStatus
 from portal.models.visits import (
     Ban,
@@ -67,6 +68,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "PlatformRole",
+    "PushSubscription",
     "Resident",
     "ResidentType",
     "Role",

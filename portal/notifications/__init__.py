@@ -1,10 +1,11 @@
-"""In-app notifications (the bell), and the email/SMS copy of them.
+"""In-app notifications (the bell), and the email/SMS/push copy of them.
 
 A notification stores `kind` and `params`; its sentence is made when shown, in the
 reader's language (`render_text`). `notify` adds the row and, unless told not to,
 sends the email/SMS the user asked for (portal.accounts.profile.wants_notification),
-in the user's language, through the messaging outbox. Links are paths inside the
-portal; opening a notification marks it read."""
+in the user's language, through the messaging outbox, and a push to each device where
+they turned notifications on (unless they said no to push for that kind). Links are
+paths inside the portal; opening a notification marks it read."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from portal.accounts.profile import NOTIFICATION_EVENTS, wants_notification
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.integrations import messaging
+from portal.integrations.push import PushAction, PushNotice
 from portal.models import Estate, Notification, User
 
 PER_PAGE = 20
@@ -63,24 +65,42 @@ def _absolute(link: str) -> str:
     return f"{base}{link}" if base and link.startswith("/") else link
 
 
+def push_actions(kind: str, link: str) -> tuple[PushAction, ...]:
+    """The buttons of a push notification (in the current language): a walk-in request's
+    Approve and Decline open its page, ready for that answer (nothing is decided unseen)."""
+    if kind == "walk_in_request" and link:
+        return (PushAction("approve", str(_l("Approve")), f"{link}?answer=approve"),
+                PushAction("decline", str(_l("Decline")), f"{link}?answer=decline"))
+    return ()
+
+
 def notify(user: User, estate: Estate | None, kind: str, params: dict, link: str, now: datetime, *,
-           send: bool = True) -> Notification:
+           send: bool = True, push: bool | None = None) -> Notification:
     """Add an in-app notification for `user` (flushed, not committed: it belongs to the
-    caller's transaction) and, if `send`, the email/SMS they chose for `kind`."""
+    caller's transaction) and, if `send`, the email/SMS they chose for `kind`; and, if
+    `push` (by default as `send`), a push to their devices unless they turned push off
+    for `kind` (a kind without preferences, e.g. a guard's "walk-in answered", is pushed
+    whenever asked: turning a device on is the choice)."""
     notification = Notification(estate_id=estate.id if estate is not None else None, user_id=user.id, kind=kind,
                                 params=dict(params), link=link[:300], created_at=now)
     db.session.add(notification)
-    if send and kind in NOTIFICATION_EVENTS:
+    push = send if push is None else push
+    known = kind in NOTIFICATION_EVENTS
+    if (send and known) or push:
         language = (user.preferred_language or (estate.default_language if estate is not None else None)
                     or current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
         about = {"estate": estate, "language": language, "reason": kind}
         with force_locale(language):
             body = render_text(notification)
             subject = str(SUBJECTS.get(kind, _l("Notification")))
-        if user.email and wants_notification(user, kind, "email"):
+            actions = push_actions(kind, link)
+        if send and known and user.email and wants_notification(user, kind, "email"):
             messaging.send_email(user.email, subject, f"{body}\n\n{_absolute(link)}" if link else body, **about)
-        if user.phone and wants_notification(user, kind, "sms"):
+        if send and known and user.phone and wants_notification(user, kind, "sms"):
             messaging.send_sms(user.phone, f"{body} {_absolute(link)}" if link else body, **about)
+        if push and (not known or wants_notification(user, kind, "push")):
+            messaging.send_push(PushNotice(user.id, subject, body, link, tag=f"{kind}-{link}"[:60], actions=actions),
+                                **about)
     db.session.flush()
     return notification
 

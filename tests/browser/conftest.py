@@ -66,7 +66,13 @@ def _run(args: list[str], env: dict) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url):
+def vapid_keys_file(tmp_path_factory):
+    """Where the live server keeps the web push key pair DEV mode makes on first use."""
+    return tmp_path_factory.mktemp("push") / "vapid-keys.json"
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_database_url, vapid_keys_file):
     """Base URL of the real app under gunicorn (2 workers), with the demo data."""
     env = dict(os.environ)
     env.update(
@@ -74,6 +80,7 @@ def live_server(browser_database_url):
         GATEHOUSE_DEV_MODE="1",
         RATELIMIT_ENABLED="0",
         PYTHONUNBUFFERED="1",
+        VAPID_KEYS_FILE=str(vapid_keys_file),  # not in instance/
     )
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     _run([*flask, "db", "upgrade"], env)

@@ -13,4 +13,5 @@ def require_sign_in():
 
 
 import portal.web.account.notifications_views  # noqa: E402,F401 - the bell
+import portal.web.account.push_views  # noqa: E402,F401 - notifications on this device
 from portal.web.account import views  # noqa: E402,F401

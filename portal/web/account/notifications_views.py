@@ -15,6 +15,7 @@ from flask_login import current_user
 from portal import notifications
 from portal.models import utcnow
 from portal.web.account import bp
+from portal.web.account.push_views import push_context
 from portal.web.i18n import formatting_locale
 from portal.web.inputs import page_arg
 from portal.web.ui import is_safe_next, render
@@ -38,7 +39,8 @@ def notifications_list():
                                      locale=formatting_locale())
 
     return render("account/notifications.html", block="notification_list", items=items,
-                  render_text=notifications.render_text, when=when, unread=notifications.unread_count(current_user))
+                  render_text=notifications.render_text, when=when, unread=notifications.unread_count(current_user),
+                  **push_context())
 
 
 def _target(notification) -> str:

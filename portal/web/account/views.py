@@ -8,6 +8,7 @@ from portal.accounts import sessions
 from portal.errors import InvalidValue
 from portal.web.account import bp
 from portal.web.account.forms import NotificationsForm, ProfileForm
+from portal.web.account.push_views import push_context
 from portal.web.login import current_session_key
 from portal.web.ui import render
 
@@ -26,6 +27,7 @@ def _page(profile_form: ProfileForm | None = None, notifications_form: Notificat
         methods=sessions.SIGN_IN_METHODS,
         sessions=sessions.active_sessions(user, current_session_key()),
         sign_ins=sessions.recent_sign_ins(user),
+        **push_context(),
     )
 
 

@@ -1,5 +1,14 @@
 import sqlalchemy as sa
-from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from portal.accounts import signin as auth_service
@@ -69,3 +78,15 @@ def dev_outbox():
         sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()), page=page, per_page=20, error_out=False
     )
     return render("dev/outbox.html", messages=messages)
+
+
+@bp.get("/sw.js")
+@limiter.exempt
+def service_worker():
+    """The portal's service worker (static/sw.js) at the root, so its scope covers every
+    page: it shows web push notifications and opens their links. (The gate keeps its own
+    worker for offline use, scoped to the gate's pages.)"""
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response

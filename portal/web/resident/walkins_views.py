@@ -35,8 +35,9 @@ def walkins_card():
 def walkin_detail(walk_in_id: int):
     now = utcnow()
     walk_in = walkins.get_for_resident(current_user, g.estate, walk_in_id, now)
+    answer = request.args.get("answer")  # a push notification's Approve / Decline button opened the page
     return render("resident/walkin_detail.html", w=walk_in, now=now, effective_status=walkins.effective_status,
-                  WalkInStatus=WalkInStatus)
+                  WalkInStatus=WalkInStatus, answer=answer if answer in ("approve", "decline") else None)
 
 
 def _decide(walk_in_id: int, approve: bool):
