@@ -60,6 +60,8 @@ def set_language():
         session["lang"] = language
         if current_user.is_authenticated:
             auth_service.set_language(current_user, language)
+        else:  # kept for the account at sign-in (portal.web.login)
+            session["lang_chosen"] = True
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("public.index"))
 
