@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         walk_in_for_resident=lambda estate, walk_in_id: _url("resident.walkin_detail", estate_slug=estate.slug,
                                                              walk_in_id=walk_in_id),
         gate_home=lambda estate: _url("gate.home", estate_slug=estate.slug),
+        bills_for_resident=lambda estate: _url("resident.bills_list", estate_slug=estate.slug),
         invitation=lambda token: _url("onboarding.invitation_accept", external=True, token=token),
         password_reset=lambda token: _url("auth.password_reset", external=True, token=token),
         sign_in=lambda: _url("auth.login", external=True),
