@@ -335,6 +335,20 @@ def start_generation(actor: User, estate: Estate, period: Period, due_date: date
     return run
 
 
+def generate_now(estate: Estate, period: Period, *, actor_id: int | None = None, due_date: date | None = None,
+                 batch_size: int = BATCH_SIZE) -> GenerationRun:
+    """Record a run and execute it here and now, without the queue (demo data, the benchmark,
+    scripts). The same batches as the job."""
+    today = estate_today(estate)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(_units_stmt(estate).subquery()))
+    run = GenerationRun(estate_id=estate.id, period_start=period.start, period_end=period.end, issue_date=today,
+                        due_date=due_date or default_due_date(estate, period, today), status=GenerationStatus.QUEUED,
+                        total_units=total, currency=estate.currency, created_by_id=actor_id)
+    db.session.add(run)
+    db.session.commit()
+    return execute_run(run.id, batch_size=batch_size)
+
+
 def get_run(estate: Estate, run_id: int) -> GenerationRun:
     run = db.session.scalar(sa.select(GenerationRun).where(GenerationRun.id == run_id,
                                                            GenerationRun.estate_id == estate.id))

@@ -13,13 +13,14 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
-from portal.billing.periods import parse_month
+from portal.billing.periods import Period, containing, parse_month
 from portal.errors import Conflict, FieldErrors, NotFound
 from portal.extensions import db
 from portal.models import (
     OPEN_STATUSES,
     Estate,
     Invoice,
+    InvoiceKind,
     InvoiceStatus,
     Payment,
     PaymentAllocation,
@@ -66,6 +67,14 @@ def check_filters(filters: InvoiceFilters, errors: dict) -> InvoiceFilters:
         status = ""
     return InvoiceFilters(period=period, status=status, block=filters.block.strip()[:40],
                           unit=filters.unit.strip()[:40])
+
+
+def periods(estate: Estate, limit: int = 36) -> list[Period]:
+    """The months the estate has generated invoices for, newest first (the month filter)."""
+    starts = db.session.scalars(
+        sa.select(Invoice.period_start).where(Invoice.estate_id == estate.id, Invoice.kind == InvoiceKind.PERIODIC)
+        .distinct().order_by(Invoice.period_start.desc()).limit(limit))
+    return [containing(start) for start in starts]
 
 
 def _filtered(estate: Estate, filters: InvoiceFilters):

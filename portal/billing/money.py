@@ -27,7 +27,7 @@ TOO_MANY_DIGITS = _l("%(currency)s has at most %(digits)d decimal places.")
 NO_DECIMALS = _l("%(currency)s has no decimal places: enter a whole amount.")
 TOO_LARGE = _l("That amount is too large.")
 
-_ALLOWED = re.compile(r"[0-9.,'\u066b\u066c\u2019]+")
+_ALLOWED = re.compile(r"[\d.,'\u066b\u066c\u2019]+")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
