@@ -62,7 +62,7 @@ def test_bad_amounts_are_refused_with_a_message(app, text, currency, locale, mes
 def test_the_message_is_in_the_readers_language(app):
     with app.test_request_context(headers={"Accept-Language": "es"}), pytest.raises(InvalidValue) as refused:
         money.parse_amount("1,5", "GTQ", "es_GT")
-    assert str(refused.value.message) == "Escriba un monto como 1,500.00."
+    assert str(refused.value.message) == "Ingrese un monto como 1,500.00."
 
 
 def test_formatting_uses_the_currency_symbol_of_the_readers_locale():

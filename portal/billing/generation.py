@@ -330,8 +330,9 @@ def start_generation(actor: User, estate: Estate, period: Period, due_date: date
     db.session.flush()
     audit.record("billing.generation_started", run, actor_id=actor.id,
                  after={"period": period.key, "due_date": due.isoformat(), "units": total})
+    run_id = run.id
     db.session.commit()
-    _enqueue(run.id)
+    _enqueue(run_id)  # no transaction of ours open meanwhile (reading run.id now would begin one)
     return run
 
 
@@ -372,7 +373,7 @@ def resume_run(actor: User, estate: Estate, run_id: int) -> GenerationRun:
     audit.record("billing.generation_resumed", run, actor_id=actor.id, before=before,
                  after={"status": GenerationStatus.QUEUED.value})
     db.session.commit()
-    _enqueue(run.id)
+    _enqueue(run_id)
     return run
 
 

@@ -87,6 +87,6 @@ class VoidForm(FlaskForm):
 class BillingSettingsForm(FlaskForm):
     invoice_prefix = StringField(_l("Invoice number prefix"),
                                  validators=[DataRequired(REQUIRED), Length(max=12, message=TOO_LONG)])
-    tax_rate = StringField(_l("Tax rate (%)"), validators=[Optional(), Length(max=10, message=TOO_LONG)])
+    tax_rate = StringField(_l("Tax rate, in percent"), validators=[Optional(), Length(max=10, message=TOO_LONG)])
     due_days = WholeNumberField(_l("Days to pay after the period starts"), validators=[Optional()],
                                 render_kw={"min": 0, "max": 365, "inputmode": "numeric"})
