@@ -33,7 +33,14 @@ from portal.models import (
     UnitType,
     User,
 )
-from tests.billing_support import DECEMBER, add_charge, add_unit_charge, generate, invoices_of, set_billing
+from tests.billing_support import (
+    DECEMBER,
+    add_charge,
+    add_unit_charge,
+    generate,
+    invoices_of,
+    set_billing,
+)
 
 
 @pytest.fixture
