@@ -311,7 +311,7 @@ def test_a_failed_run_offers_resume_and_finishes(client, admin, make, app, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generation, "_line_rows", broken)
+    monkeypatch.setattr(generation, "_take_numbers", broken)
     response = client.post("/e/alpha/admin/billing/generate", data={"period": THIS_MONTH.key, "due_date": ""})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-status="FAILED"' in page and "disk full" in page and 'id="run-resume"' in page

@@ -185,7 +185,7 @@ def test_a_crash_in_the_first_batch_leaves_no_invoice_and_no_used_number(app, ma
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(generation, "_line_rows", broken)
+    monkeypatch.setattr(generation, "_take_numbers", broken)
     run = generate(app, estate)
     assert run.status == GenerationStatus.FAILED and invoices_of(app, estate) == []
     with dbs() as s:

@@ -199,7 +199,6 @@ def upgrade():
         batch_op.create_index('ix_invoice_estate_period', ['estate_id', 'period_start'], unique=False)
         batch_op.create_index('ix_invoice_estate_status_due', ['estate_id', 'status', 'due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_resident_id'), ['resident_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_invoice_unit_due', ['unit_id', 'due_date'], unique=False)
         batch_op.create_index('uq_invoice_periodic_unit_period', ['estate_id', 'unit_id', 'period_start'], unique=True, postgresql_where=sa.text("kind = 'PERIODIC' AND status <> 'VOID'"), sqlite_where=sa.text("kind = 'PERIODIC' AND status <> 'VOID'"))
 
@@ -267,17 +266,13 @@ def upgrade():
     )
     with op.batch_alter_table('invoice_line', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoice_line_charge_id'), ['charge_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_line_estate_id'), ['estate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_invoice_line_invoice_id'), ['invoice_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_invoice_line_unit_charge_id'), ['unit_charge_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('invoice_line', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invoice_line_unit_charge_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_line_invoice_id'))
-        batch_op.drop_index(batch_op.f('ix_invoice_line_estate_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_line_charge_id'))
 
     op.drop_table('invoice_line')
@@ -295,7 +290,6 @@ def downgrade():
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_index('uq_invoice_periodic_unit_period', postgresql_where=sa.text("kind = 'PERIODIC' AND status <> 'VOID'"), sqlite_where=sa.text("kind = 'PERIODIC' AND status <> 'VOID'"))
         batch_op.drop_index('ix_invoice_unit_due')
-        batch_op.drop_index(batch_op.f('ix_invoice_run_id'))
         batch_op.drop_index(batch_op.f('ix_invoice_resident_id'))
         batch_op.drop_index('ix_invoice_estate_status_due')
         batch_op.drop_index('ix_invoice_estate_period')

@@ -16,7 +16,7 @@ How a run stays right however it is run, crashed or repeated:
   index on (estate_id, unit_id, period_start) for PERIODIC invoices backs this: if it
   ever fired, the batch would roll back whole (never a gap).
 - Bulk statements: one INSERT … RETURNING for a batch's invoices, one executemany for the
-  lines, one for the one-off charges they bill, one for the notices (messaging.send_many);
+  lines, one for the one-off charges they bill, one for the notices (messaging.send_bulk);
   no ORM object per row.
 """
 
@@ -35,7 +35,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal import audit, links
+from portal import audit, bulk, links
 from portal.accounts.profile import wants_notification
 from portal.billing import money
 from portal.billing import settings as billing_settings
@@ -118,57 +118,55 @@ class PlannedInvoice:
     block: str
     lines: list[PlannedLine]
     tax_rate_bp: int
+    subtotal_minor: int = field(init=False)
+    tax_minor: int = field(init=False)
+    total_minor: int = field(init=False)
 
-    @property
-    def subtotal_minor(self) -> int:
-        return sum(line.amount_minor for line in self.lines)
+    def __post_init__(self) -> None:
+        self.subtotal_minor = sum(line.amount_minor for line in self.lines)
+        self.tax_minor = money.tax_on(self.subtotal_minor, self.tax_rate_bp)
+        self.total_minor = self.subtotal_minor + self.tax_minor
 
-    @property
-    def tax_minor(self) -> int:
-        return money.tax_on(self.subtotal_minor, self.tax_rate_bp)
 
-    @property
-    def total_minor(self) -> int:
-        return self.subtotal_minor + self.tax_minor
+@dataclass(frozen=True)
+class _Rule:
+    """A charge that bills in the period, as plain values (read for every unit)."""
+
+    line: PlannedLine  # the same line for every unit it applies to
+    scope: ChargeScope
+    unit_types: frozenset[str]
+    blocks: frozenset[str]
+    listed: frozenset[int]
+    opt_in_only: bool
+    opted_in: frozenset[int]
+
+    def applies(self, unit_id: int, block: str, unit_type: str) -> bool:
+        if self.scope == ChargeScope.UNIT_TYPES and unit_type not in self.unit_types:
+            return False
+        if self.scope == ChargeScope.BLOCKS and block not in self.blocks:
+            return False
+        if self.scope == ChargeScope.UNITS and unit_id not in self.listed:
+            return False
+        return not self.opt_in_only or unit_id in self.opted_in
 
 
 @dataclass
 class Catalogue:
     """The charges that bill in a period, with the units each lists or that opted in."""
 
-    items: list[tuple[Charge, date, date]]
-    listed: dict[int, set[int]]
-    opted_in: dict[int, set[int]]
+    charges: list[Charge]
+    rules: list[_Rule]
 
     def lines_for(self, unit_id: int, block: str, unit_type: str) -> list[PlannedLine]:
-        lines = []
-        for charge, covers_start, covers_end in self.items:
-            scope = charge.applies_to
-            if scope == ChargeScope.UNIT_TYPES and unit_type not in (charge.unit_types or []):
-                continue
-            if scope == ChargeScope.BLOCKS and block not in (charge.blocks or []):
-                continue
-            if scope == ChargeScope.UNITS and unit_id not in self.listed.get(charge.id, ()):
-                continue
-            if not charge.mandatory and unit_id not in self.opted_in.get(charge.id, ()):
-                continue
-            spans = charge.frequency in (ChargeFrequency.QUARTERLY, ChargeFrequency.ANNUAL)
-            lines.append(PlannedLine(charge.name, charge.amount_minor, charge_id=charge.id, frequency=charge.frequency,
-                                     covers_start=covers_start if spans else None,
-                                     covers_end=covers_end if spans else None))
-        return lines
+        return [rule.line for rule in self.rules if rule.applies(unit_id, block, unit_type)]
 
 
 def load_catalogue(estate: Estate, period: Period) -> Catalogue:
     """Three queries: the estate's active charges, then the units listed and opted in."""
     charges = db.session.scalars(sa.select(Charge).where(Charge.estate_id == estate.id, Charge.active.is_(True))
                                  .order_by(Charge.name, Charge.id)).all()
-    items = []
-    for charge in charges:
-        covers = bills_in(charge, period)
-        if covers is not None:
-            items.append((charge, *covers))
-    ids = [c.id for c, _, _ in items]
+    billed = [(charge, covers) for charge in charges if (covers := bills_in(charge, period)) is not None]
+    ids = [charge.id for charge, _ in billed]
     listed: dict[int, set[int]] = defaultdict(set)
     opted_in: dict[int, set[int]] = defaultdict(set)
     if ids:
@@ -176,29 +174,43 @@ def load_catalogue(estate: Estate, period: Period) -> Catalogue:
             for charge_id, unit_id in db.session.execute(
                     sa.select(model.charge_id, model.unit_id).where(model.charge_id.in_(ids))):
                 target[charge_id].add(unit_id)
-    return Catalogue(items, listed, opted_in)
+    rules = []
+    for charge, (covers_start, covers_end) in billed:
+        spans = charge.frequency in (ChargeFrequency.QUARTERLY, ChargeFrequency.ANNUAL)
+        line = PlannedLine(charge.name, charge.amount_minor, charge_id=charge.id, frequency=charge.frequency,
+                           covers_start=covers_start if spans else None, covers_end=covers_end if spans else None)
+        rules.append(_Rule(line, charge.applies_to, frozenset(charge.unit_types or ()), frozenset(charge.blocks or ()),
+                           frozenset(listed.get(charge.id, ())), not charge.mandatory,
+                           frozenset(opted_in.get(charge.id, ()))))
+    return Catalogue([charge for charge, _ in billed], rules)
 
 
-def _pending_one_offs(estate: Estate, period: Period, unit_ids: list[int] | None = None) -> dict[int, list[PlannedLine]]:
-    """One-off charges dated up to the period's end and not on an invoice yet, by unit."""
+def _pending_one_offs(estate: Estate, period: Period, units: tuple[int, int] | None = None,
+                      ) -> dict[int, list[PlannedLine]]:
+    """One-off charges dated up to the period's end and not on an invoice yet, by unit (of
+    the unit id range `units`, if given)."""
     stmt = (sa.select(UnitCharge.id, UnitCharge.unit_id, UnitCharge.description, UnitCharge.amount_minor)
             .where(UnitCharge.estate_id == estate.id, UnitCharge.invoice_id.is_(None),
                    UnitCharge.cancelled_at.is_(None), UnitCharge.charge_date <= period.end)
             .order_by(UnitCharge.charge_date, UnitCharge.id))
-    if unit_ids is not None:
-        stmt = stmt.where(UnitCharge.unit_id.in_(unit_ids))
+    if units is not None:
+        stmt = stmt.where(UnitCharge.unit_id.between(*units))
     found: dict[int, list[PlannedLine]] = defaultdict(list)
     for item_id, unit_id, description, amount in db.session.execute(stmt):
         found[unit_id].append(PlannedLine(description, amount, unit_charge_id=item_id))
     return found
 
 
-def _invoiced_units(estate: Estate, period: Period, unit_ids: list[int] | None = None) -> set[int]:
-    stmt = sa.select(Invoice.unit_id).where(Invoice.estate_id == estate.id, Invoice.kind == InvoiceKind.PERIODIC,
-                                            Invoice.period_start == period.start,
-                                            Invoice.status != InvoiceStatus.VOID)
-    if unit_ids is not None:
-        stmt = stmt.where(Invoice.unit_id.in_(unit_ids))
+# The predicate of the partial unique index, as literals so that the planner uses the index.
+_LIVE_PERIODIC = sa.text("invoice.kind = 'PERIODIC' AND invoice.status <> 'VOID'")
+
+
+def _invoiced_units(estate: Estate, period: Period, units: tuple[int, int] | None = None) -> set[int]:
+    """The units (of the id range `units`, if given) with a live generated invoice for the period."""
+    stmt = sa.select(Invoice.unit_id).where(Invoice.estate_id == estate.id, Invoice.period_start == period.start,
+                                            _LIVE_PERIODIC)
+    if units is not None:
+        stmt = stmt.where(Invoice.unit_id.between(*units))
     return set(db.session.scalars(stmt))
 
 
@@ -258,7 +270,7 @@ def preview(estate: Estate, period: Period, due_date: date | None = None) -> Pre
     catalogue = load_catalogue(estate, period)
     invoiced = _invoiced_units(estate, period)
     one_offs = _pending_one_offs(estate, period)
-    services: dict[int | str, ServiceTotal] = {c.id: ServiceTotal(c.name) for c, _, _ in catalogue.items}
+    services: dict[int | str, ServiceTotal] = {c.id: ServiceTotal(c.name) for c in catalogue.charges}
     units = db.session.execute(_units_stmt(estate).order_by(Unit.block, sa.func.length(Unit.number), Unit.number))
     for unit_id, number, block, unit_type in units:
         if unit_id in invoiced:
@@ -454,14 +466,15 @@ def _take_numbers(estate_id: int, year: int, last: int, count: int) -> None:
 _PAYER_ORDER = {ResidentType.TENANT: 0, ResidentType.OWNER: 1}
 
 
-def _billed_to(unit_ids: list[int], today: date) -> dict[int, SimpleNamespace]:
+def _billed_to(estate_id: int, units: tuple[int, int], today: date) -> dict[int, SimpleNamespace]:
     """For each unit, its payer: a current tenant or owner, one with an account first,
     tenants before owners, then the longest there (one query)."""
     rows = db.session.execute(
         sa.select(Resident.id, Resident.unit_id, Resident.full_name, Resident.resident_type, Resident.email,
                   Resident.phone, User.id, User.email, User.phone, User.preferred_language, User.notification_prefs)
         .outerjoin(User, User.id == Resident.user_id)
-        .where(Resident.unit_id.in_(unit_ids), Resident.resident_type.in_(list(_PAYER_ORDER)),
+        .where(Resident.estate_id == estate_id, Resident.unit_id.between(*units),
+               Resident.resident_type.in_(list(_PAYER_ORDER)),
                sa.or_(Resident.move_out_date.is_(None), Resident.move_out_date > today))
         .order_by(Resident.id)).all()
     best: dict[int, tuple] = {}
@@ -484,7 +497,8 @@ def _billed_to(unit_ids: list[int], today: date) -> dict[int, SimpleNamespace]:
 
 class _NoticeWriter:
     """Writes the "invoice issued" email/SMS of many invoices at once: the sentences are
-    translated once per language, the rows inserted by messaging.send_many per language."""
+    translated once per language, the rows inserted by messaging.send_bulk, one statement
+    per language."""
 
     SUBJECT = _l("Invoice %(number)s from %(estate)s")
     BODY = _l("Invoice %(number)s for unit %(unit)s: %(amount)s, due on %(due)s.")
@@ -494,6 +508,7 @@ class _NoticeWriter:
         self.estate = estate
         self.link = self._absolute(links.bills_for_resident(estate))
         self._texts: dict[str, tuple[str, str, str]] = {}
+        self._amounts: dict[tuple[int, str], str] = {}
 
     @staticmethod
     def _absolute(link: str) -> str:
@@ -506,6 +521,14 @@ class _NoticeWriter:
             with force_locale(language):
                 self._texts[language] = (str(self.SUBJECT), str(self.BODY), str(self.SEE))
         return self._texts[language]
+
+    def _money(self, amount_minor: int, locale) -> str:
+        """Babel's format_currency costs about a millisecond (it looks up the currency's
+        name each time); most units of an estate owe the same few amounts."""
+        key = (amount_minor, str(locale))
+        if key not in self._amounts:
+            self._amounts[key] = money.format_money(amount_minor, self.estate.currency, locale)
+        return self._amounts[key]
 
     def language_of(self, user) -> str:
         languages = current_app.config.get("LANGUAGES", ["en"])
@@ -528,57 +551,35 @@ class _NoticeWriter:
             locale = money.reader_locale(language, self.estate.country)
             if (language, due) not in dates:
                 dates[(language, due)] = money.format_day(due, locale)
-            body = body_t % {"number": number, "unit": unit_number, "amount": money.format_money(
-                total, self.estate.currency, locale), "due": dates[(language, due)]}
+            body = body_t % {"number": number, "unit": unit_number, "amount": self._money(total, locale),
+                             "due": dates[(language, due)]}
             body = f"{body}\n{see_t % {'link': self.link}}"
             if wants_email:
                 by_language[language].append(
                     ("EMAIL", user.email, subject_t % {"number": number, "estate": self.estate.name}, body))
             if wants_sms:
                 by_language[language].append(("SMS", user.phone, "", body))
-        for language, messages in by_language.items():
-            messaging.send_many(messages, estate=self.estate, language=language, reason="invoice_issued")
-        return sum(len(m) for m in by_language.values())
+        return sum(messaging.send_bulk(messages, estate=self.estate, language=language, reason="invoice_issued")
+                   for language, messages in by_language.items())
 
 
 # --- one batch ------------------------------------------------------------------------------------
 
 
-def _invoice_row(estate: Estate, prefix: str, year: int, sequence: int, kind: InvoiceKind, unit_id: int,
-                 payer, start: date, end: date, issue: date, due: date, subtotal: int, rate_bp: int, tax: int,
-                 run_id: int | None, now: datetime) -> dict:
-    total = subtotal + tax
-    return {
-        "estate_id": estate.id, "unit_id": unit_id, "resident_id": payer.id if payer else None,
-        "billed_to_name": (payer.name if payer else "")[:160], "number": invoice_number(prefix, year, sequence),
-        "year": year, "sequence": sequence, "kind": kind, "period_start": start, "period_end": end,
-        "issue_date": issue, "due_date": due, "subtotal_minor": subtotal, "tax_rate_bp": rate_bp, "tax_minor": tax,
-        "total_minor": total, "amount_paid_minor": 0, "balance_minor": total, "currency": estate.currency,
-        "status": InvoiceStatus.ISSUED, "run_id": run_id, "created_at": now, "void_reason": "",
-    }
-
-
-def _line_rows(estate: Estate, invoice_id: int, lines: list[PlannedLine]) -> list[dict]:
-    return [{"invoice_id": invoice_id, "estate_id": estate.id, "position": position, "charge_id": line.charge_id,
-             "unit_charge_id": line.unit_charge_id, "description": line.description[:200],
-             "frequency": line.frequency, "covers_start": line.covers_start, "covers_end": line.covers_end,
-             "quantity": 1, "unit_amount_minor": line.amount_minor, "amount_minor": line.amount_minor}
-            for position, line in enumerate(lines)]
-
-
-_INSERT_INVOICES = sa.insert(_invoices).returning(_invoices.c.id, sort_by_parameter_order=True)
-_INSERT_LINES = sa.insert(_lines)
-_BILL_UNIT_CHARGE = (sa.update(_unit_charges)
-                     .where(_unit_charges.c.id == sa.bindparam("item_id"), _unit_charges.c.invoice_id.is_(None))
-                     .values(invoice_id=sa.bindparam("invoice_id")))
+_INVOICE_COLUMNS = ("estate_id", "unit_id", "resident_id", "billed_to_name", "number", "year", "sequence", "kind",
+                   "period_start", "period_end", "issue_date", "due_date", "subtotal_minor", "tax_rate_bp", "tax_minor",
+                   "total_minor", "amount_paid_minor", "balance_minor", "currency", "status", "run_id", "created_at",
+                   "void_reason")
+_LINE_COLUMNS = ("invoice_id", "estate_id", "position", "charge_id", "unit_charge_id", "description", "frequency",
+                 "covers_start", "covers_end", "quantity", "unit_amount_minor", "amount_minor")
 
 
 def _write_invoices(estate: Estate, plans: list[tuple[PlannedInvoice, object]], kind: InvoiceKind, start: date,
                     end: date, issue: date, due: date, run_id: int | None, notice: _NoticeWriter,
                     last: int | None = None) -> list[int]:
     """Number and insert planned invoices with their lines, bill their one-off charges and
-    write their notices, in the caller's transaction. `last`: the counter's value if the
-    caller holds its lock already (else it is locked here)."""
+    write their notices, in the caller's transaction (portal.bulk: COPY on PostgreSQL).
+    `last`: the counter's value if the caller holds its lock already (else it is locked here)."""
     if not plans:
         return []
     year = start.year
@@ -586,21 +587,27 @@ def _write_invoices(estate: Estate, plans: list[tuple[PlannedInvoice, object]], 
     if last is None:
         last = _lock_counter(estate.id, year)
     now = utcnow()
-    rows = [_invoice_row(estate, prefix, year, last + i + 1, kind, plan.unit_id, payer, start, end, issue, due,
-                         plan.subtotal_minor, plan.tax_rate_bp, plan.tax_minor, run_id, now)
-            for i, (plan, payer) in enumerate(plans)]
-    ids = db.session.execute(_INSERT_INVOICES, rows).scalars().all()
+    kind_value, issued = kind.value, InvoiceStatus.ISSUED.value
+    numbers = [invoice_number(prefix, year, last + i + 1) for i in range(len(plans))]
+    rows = [(estate.id, plan.unit_id, payer.id if payer else None, (payer.name if payer else "")[:160], number, year,
+             last + i + 1, kind_value, start, end, issue, due, plan.subtotal_minor, plan.tax_rate_bp, plan.tax_minor,
+             plan.total_minor, 0, plan.total_minor, estate.currency, issued, run_id, now, "")
+            for i, ((plan, payer), number) in enumerate(zip(plans, numbers, strict=True))]
+    ids = bulk.insert(_invoices, _INVOICE_COLUMNS, rows, ids=True)
     _take_numbers(estate.id, year, last, len(rows))
     line_rows, billed = [], []
     for invoice_id, (plan, _) in zip(ids, plans, strict=True):
-        line_rows += _line_rows(estate, invoice_id, plan.lines)
-        billed += [{"item_id": line.unit_charge_id, "invoice_id": invoice_id}
-                   for line in plan.lines if line.unit_charge_id is not None]
-    db.session.execute(_INSERT_LINES, line_rows)
-    if billed and db.session.execute(_BILL_UNIT_CHARGE, billed).rowcount != len(billed):
+        for position, line in enumerate(plan.lines):
+            line_rows.append((invoice_id, estate.id, position, line.charge_id, line.unit_charge_id,
+                              line.description[:200], line.frequency, line.covers_start, line.covers_end, 1,
+                              line.amount_minor, line.amount_minor))
+            if line.unit_charge_id is not None:
+                billed.append((line.unit_charge_id, invoice_id))
+    bulk.insert(_lines, _LINE_COLUMNS, line_rows)
+    if bulk.set_where_null(_unit_charges, "invoice_id", billed) != len(billed):
         raise RuntimeError("a one-off charge was billed by another invoice meanwhile")
-    notice.write([(payer.user, row["number"], plan.unit_number, row["total_minor"], due)
-                  for (plan, payer), row in zip(plans, rows, strict=True) if payer is not None and payer.user])
+    notice.write([(payer.user, number, plan.unit_number, plan.total_minor, due)
+                  for (plan, payer), number in zip(plans, numbers, strict=True) if payer is not None and payer.user])
     return ids
 
 
@@ -611,9 +618,10 @@ def _generate_batch(run_id: int, estate: Estate, period: Period, issue: date, du
     unit_ids = [u.id for u in units]
     # The counter lock first: whatever another run committed before we got it is seen below.
     last = _lock_counter(estate.id, period.start.year)
-    invoiced = _invoiced_units(estate, period, unit_ids)
-    one_offs = _pending_one_offs(estate, period, unit_ids)
-    payers = _billed_to(unit_ids, issue)
+    span = (unit_ids[0], unit_ids[-1])  # the batch's units are in id order
+    invoiced = _invoiced_units(estate, period, span)
+    one_offs = _pending_one_offs(estate, period, span)
+    payers = _billed_to(estate.id, span, issue)
     plans, no_charges = [], 0
     for unit_id, number, block, unit_type in units:
         if unit_id in invoiced:
@@ -640,7 +648,7 @@ def invoice_unit_charge(estate: Estate, item: UnitCharge, unit: Unit) -> int:
     today = estate_today(estate)
     line = PlannedLine(item.description, item.amount_minor, unit_charge_id=item.id)
     plan = PlannedInvoice(unit.id, unit.number, unit.block, [line], config.tax_rate_bp)
-    payer = _billed_to([unit.id], today).get(unit.id)
+    payer = _billed_to(estate.id, (unit.id, unit.id), today).get(unit.id)
     ids = _write_invoices(estate, [(plan, payer)], InvoiceKind.ONE_OFF, today, today, today,
                           today + timedelta(days=config.due_days), None, _NoticeWriter(estate))
     db.session.refresh(item)

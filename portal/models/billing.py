@@ -244,7 +244,7 @@ class Invoice(Base):
     balance_minor: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[InvoiceStatus] = mapped_column(str_enum(InvoiceStatus), default=InvoiceStatus.ISSUED)
-    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("generation_run.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("generation_run.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -275,11 +275,13 @@ class InvoiceLine(Base):
     __tablename__ = "invoice_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lines are read through their invoice; charge_id is looked up when a charge is deleted.
+    # (No other index: each one costs every generated line an insertion.)
     invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
-    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"))
     position: Mapped[int] = mapped_column(default=0)
     charge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("charge.id"), index=True)
-    unit_charge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_charge.id"), index=True)
+    unit_charge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit_charge.id"))
     description: Mapped[str] = mapped_column(sa.String(200))
     frequency: Mapped[ChargeFrequency | None] = mapped_column(str_enum(ChargeFrequency))
     # What a quarterly or annual line pays for (its months), shown in the reader's language.
