@@ -27,6 +27,7 @@ import random
 import sys
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import psycopg
 
@@ -40,7 +41,7 @@ def _backend_cpu(pid: int) -> float:
     """CPU seconds (user + system) the PostgreSQL backend `pid` has used, from /proc (the
     server runs on this machine); 0 where /proc cannot tell."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
