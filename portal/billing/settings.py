@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from decimal import InvalidOperation
 
-import sqlalchemy as sa
 from babel import Locale, numbers
 from flask_babel import lazy_gettext as _l
 
@@ -88,7 +87,3 @@ def update(actor: User, estate: Estate, prefix: str, tax_rate_bp: int, due_days:
     db.session.commit()
     return after
 
-
-def settings_of(estate_ids: list[int]) -> dict[int, BillingSettings]:
-    return {row.estate_id: row for row in db.session.scalars(
-        sa.select(BillingSettings).where(BillingSettings.estate_id.in_(estate_ids)))}

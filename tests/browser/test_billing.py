@@ -64,6 +64,16 @@ def test_admin_previews_and_generates_next_month(new_page, live_server, job_work
     until_new_page(page, page.locator("#nav-billing").click)
     until_new_page(page, page.locator("#tab-charges").click)
     expect(page.locator("#charge-list")).to_contain_text("Waste management")
+    page.screenshot(path=str(SCREENSHOTS / "billing_charges_phone.png"), full_page=True)
+
+    until_new_page(page, page.locator("#add-charge").click)
+    page.fill("#name", "Water")
+    page.fill("#amount", "1.500,00")  # the wrong way round for English
+    until_new_page(page, page.locator("#save-charge").click)
+    expect(page.locator("#amount-error")).to_have_text("Enter an amount such as 1,500.00.")
+    page.fill("#amount", "2,500.50")
+    until_new_page(page, page.locator("#save-charge").click)
+    expect(page.locator("#charge-list")).to_contain_text("₦2,500.50")
 
 
 def test_resident_reads_their_bill_in_spanish(new_page, live_server):
