@@ -6,10 +6,11 @@ FLASK  := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench
+BENCH_BILLING_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench_billing
 FUZZ_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_fuzz
 
 .PHONY: help install run serve db seed test test-pg test-browser test-all lint translations \
-        extract-messages update-translations check-migrations clean bench-gate fuzz-api
+        extract-messages update-translations check-migrations clean bench-gate bench-billing fuzz-api
 
 help:
 	@echo "make run           the portal with demo data on SQLite, at http://127.0.0.1:5000, its job worker and the fake Flutterwave"
@@ -20,6 +21,7 @@ help:
 	@echo "make update-translations / translations   extract + merge / compile the catalogues"
 	@echo "make fuzz-api      schemathesis against the kiosk API on PostgreSQL + gunicorn, ~3 minutes; fails on any 5xx"
 	@echo "make bench-gate    kiosk scan/checkout load test on PostgreSQL + gunicorn ($(BENCH_DATABASE_URL))"
+	@echo "make bench-billing one month's invoices for 10,000 units on PostgreSQL ($(BENCH_BILLING_DATABASE_URL))"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python >= 3.11")'
@@ -78,6 +80,11 @@ lint: install
 # another process. Extra options: make bench-gate BENCH_ARGS="--levels 1,8 --duration 5".
 bench-gate: translations
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.gate_bench $(BENCH_ARGS)
+
+# Not part of CI: seeds a fresh PostgreSQL database with 10,000 units and times one month's
+# invoice generation (the job's own code). Options: BENCH_ARGS="--units 2000 --reuse-db".
+bench-billing: translations
+	BENCH_BILLING_DATABASE_URL=$(BENCH_BILLING_DATABASE_URL) $(BIN)/python -m tests.bench.billing_bench $(BENCH_ARGS)
 
 # Not part of CI: a fresh, seeded PostgreSQL database served by gunicorn, fuzzed from its
 # OpenAPI description with a kiosk token; any 5xx fails. Options: FUZZ_ARGS="--max-time 60 -- --seed 1".

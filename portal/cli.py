@@ -27,13 +27,19 @@ def register_cli(app: Flask) -> None:
         """Mark walk-ins nobody answered within 30 minutes as EXPIRED."""
         _expire_walkins()
 
+    @app.cli.command("mark-overdue")
+    def mark_overdue_command():
+        """Mark issued invoices past their due date (in their estate's time zone) OVERDUE."""
+        _mark_overdue()
+
     @app.cli.command("run-periodic")
     def run_periodic_command():
         """Every expiry step at once, by hand (the worker runs them on its own): expire-approvals,
-        expire-walkins, purge-import-previews."""
+        expire-walkins, purge-import-previews, mark-overdue."""
         _expire_approvals()
         _expire_walkins()
         _purge_import_previews()
+        _mark_overdue()
 
     @app.cli.command("worker")
     @click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
@@ -140,3 +146,9 @@ def _purge_import_previews() -> None:
     from portal.imports.service import purge_expired
 
     click.echo(f"Expired import previews deleted: {purge_expired()}")
+
+
+def _mark_overdue() -> None:
+    from portal.billing.invoices import mark_overdue
+
+    click.echo(f"Invoices marked overdue: {mark_overdue()}")

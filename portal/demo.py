@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from portal.accounts.signin import hash_password
+from portal.billing import generation
+from portal.billing.periods import add_months, containing
 from portal.extensions import db
 from portal.models import (
     AccessCard,
@@ -17,11 +19,18 @@ from portal.models import (
     ApprovalStatus,
     Ban,
     BanScope,
+    BillingSettings,
+    Charge,
+    ChargeFrequency,
+    ChargeOptIn,
+    ChargeScope,
     Estate,
     EstateStatus,
     GateEvent,
     GateEventType,
     GateMethod,
+    GenerationRun,
+    GenerationStatus,
     Membership,
     PassType,
     PlatformRole,
@@ -29,6 +38,7 @@ from portal.models import (
     ResidentType,
     Role,
     Unit,
+    UnitCharge,
     UnitType,
     User,
     UserStatus,
@@ -208,6 +218,50 @@ def _seed_visits(gp: Estate, units: dict[str, Unit], host: User, guard: User, rn
                                      occurred_at=entered + timedelta(hours=rng.randint(1, 4))))
 
 
+def _charge(estate: Estate, name: str, amount_minor: int, frequency: ChargeFrequency, starts_on: date, *,
+            mandatory: bool = True, description: str = "") -> Charge:
+    charge = db.session.scalar(sa.select(Charge).where(Charge.estate_id == estate.id, Charge.name == name))
+    if charge is None:
+        charge = Charge(estate_id=estate.id, name=name, description=description, amount_minor=amount_minor,
+                        currency=estate.currency, frequency=frequency, mandatory=mandatory,
+                        applies_to=ChargeScope.ALL, unit_types=[], blocks=[], starts_on=starts_on, active=True)
+        db.session.add(charge)
+        db.session.flush()
+    return charge
+
+
+def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dict[int, User]) -> None:
+    """Charges for both estates and this month's invoices (a generation run, as the admin's
+    button makes one; running the seed again creates nothing twice)."""
+    this_month = containing(generation.estate_today(gp))
+    for estate, prefix, tax_bp in ((gp, "GP", 750), (lf, "LF", 0)):
+        if db.session.get(BillingSettings, estate.id) is None:
+            db.session.add(BillingSettings(estate_id=estate.id, invoice_prefix=prefix, tax_rate_bp=tax_bp, due_days=14))
+    year_start = date(this_month.start.year, 1, 1)
+    _charge(gp, "Service charge", 4_500_000, ChargeFrequency.MONTHLY, year_start,
+            description="Cleaning, gardening and the common areas")
+    _charge(gp, "Security levy", 1_500_000, ChargeFrequency.MONTHLY, year_start)
+    _charge(gp, "Waste management", 900_000, ChargeFrequency.QUARTERLY, add_months(this_month.start, -3))
+    gym = _charge(gp, "Gym membership", 1_000_000, ChargeFrequency.MONTHLY, year_start, mandatory=False)
+    if db.session.get(ChargeOptIn, (gym.id, gp_units["A12"].id)) is None:
+        db.session.add(ChargeOptIn(charge_id=gym.id, unit_id=gp_units["A12"].id, estate_id=gp.id))
+    lf_start = date(containing(generation.estate_today(lf)).start.year, 1, 1)
+    _charge(lf, "Cuota de mantenimiento", 85_000, ChargeFrequency.MONTHLY, lf_start,
+            description="Seguridad, jardinería y áreas comunes")
+    if db.session.scalar(sa.select(UnitCharge.id).where(UnitCharge.estate_id == gp.id)) is None:
+        db.session.add(UnitCharge(estate_id=gp.id, unit_id=gp_units["A12"].id, description="Replacement access card",
+                                  amount_minor=500_000, currency=gp.currency, charge_date=this_month.start,
+                                  created_by_id=admins[gp.id].id))
+    db.session.commit()
+    for estate in (gp, lf):
+        period = containing(generation.estate_today(estate))
+        done = db.session.scalar(sa.select(GenerationRun.id).where(
+            GenerationRun.estate_id == estate.id, GenerationRun.period_start == period.start,
+            GenerationRun.status == GenerationStatus.DONE))
+        if done is None:
+            generation.generate_now(estate, period, actor_id=admins[estate.id].id)
+
+
 def seed_demo() -> list[tuple[str, str, str]]:
     rng = random.Random(20261123)
     pw = hash_password(DEMO_PASSWORD)
@@ -297,6 +351,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
                   ResidentType.OWNER, phone=f"+5025556{n:04d}", moved_in=today - timedelta(days=rng.randint(30, 2000)))
 
     db.session.commit()
+    _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin})
     return [
         (enterprise.email, "Enterprise admin", "/enterprise"),
         (gp_admin.email, "Estate admin", "/e/greenpark/admin"),

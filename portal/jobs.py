@@ -10,10 +10,13 @@ caller instead (huey's immediate mode, in memory: unit tests).
 Jobs:
 - `deliver(message_id)`: one outbox message (portal.integrations.outbox), enqueued by
   the delivery hook after the commit that wrote it (portal.integrations.delivery).
+- `generate_invoices(run_id)`: an invoice generation run (portal.billing.generation),
+  enqueued by the admin's "Generate" (and "Resume") after the commit that recorded it.
 - periodic, in UTC: `sweep_outbox` every minute (retries that are due, rows nobody
   picked up, lapsed claims), `expire_walkins` every minute, `expire_approvals` every
-  5 minutes, `purge_import_previews` every 15 minutes — the same functions as the
-  `expire-walkins`, `expire-approvals` and `purge-import-previews` commands. They are
+  5 minutes, `purge_import_previews` every 15 minutes, `mark_overdue` every hour (at
+  minute 5) — the same functions as the `expire-walkins`, `expire-approvals`,
+  `purge-import-previews` and `mark-overdue` commands. They are
   idempotent (conditional updates), so two workers scheduling them at once do no harm;
   extra workers may still run `--no-periodic`.
 """
@@ -79,6 +82,19 @@ def purge_import_previews() -> int:
     return purge_expired()
 
 
+def generate_invoices(run_id: int) -> str:
+    from portal.billing.generation import execute_run
+
+    run = execute_run(run_id)
+    return f"run {run_id}: {run.status if run else 'gone'}"
+
+
+def mark_overdue() -> int:
+    from portal.billing.invoices import mark_overdue as mark
+
+    return mark()
+
+
 class Jobs:
     """The app's queue and its tasks (`app.extensions["portal.jobs"]`)."""
 
@@ -95,6 +111,9 @@ class Jobs:
             self._in_app(expire_approvals))
         self.purge_import_previews = huey.periodic_task(crontab(minute="*/15"), name="purge_import_previews")(
             self._in_app(purge_import_previews))
+        self.generate_invoices = huey.task(name="generate_invoices")(self._in_app(generate_invoices))
+        self.mark_overdue = huey.periodic_task(crontab(minute="5"), name="mark_overdue")(
+            self._in_app(mark_overdue))
 
     def _in_app(self, func: Callable) -> Callable:
         @functools.wraps(func)

@@ -167,3 +167,58 @@ MESSAGE_REASON_LABELS = {
     "": _l("Other message"),
 }
 JINJA_GLOBALS["MESSAGE_REASON_LABELS"] = MESSAGE_REASON_LABELS
+# Billing (issue 11): keyed by the enums' string values.
+INVOICE_STATUS_LABELS = {
+    "DRAFT": _l("Draft"),
+    "ISSUED": _l("Unpaid"),
+    "PARTIALLY_PAID": _l("Partly paid"),
+    "PAID": _l("Paid"),
+    "OVERDUE": _l("Overdue"),
+    "VOID": _l("Void"),
+}
+CHARGE_FREQUENCY_LABELS = {
+    "MONTHLY": _l("Monthly"),
+    "QUARTERLY": _l("Quarterly"),
+    "ANNUAL": _l("Yearly"),
+    "ONE_OFF": _l("Once"),
+}
+CHARGE_SCOPE_LABELS = {
+    "ALL": _l("All units"),
+    "UNIT_TYPES": _l("Units of some types"),
+    "BLOCKS": _l("Units in some blocks"),
+    "UNITS": _l("A list of units"),
+}
+GENERATION_STATUS_LABELS = {
+    "QUEUED": _l("Waiting to start"),
+    "RUNNING": _l("Generating"),
+    "DONE": _l("Finished"),
+    "FAILED": _l("Stopped"),
+}
+PAYMENT_METHOD_LABELS = {
+    "FLUTTERWAVE": _l("Online (Flutterwave)"),
+    "BANK_TRANSFER": _l("Bank transfer"),
+    "CASH": _l("Cash"),
+    "CHEQUE": _l("Cheque"),
+    "OTHER": _l("Other"),
+}
+PAYMENT_STATUS_LABELS = {
+    "PENDING": _l("Pending"),
+    "SUCCESSFUL": _l("Successful"),
+    "FAILED": _l("Failed"),
+    "REJECTED": _l("Rejected"),
+}
+TARGET_TYPE_LABELS.update({
+    "Charge": _l("Charge"),
+    "UnitCharge": _l("One-off charge"),
+    "Invoice": _l("Invoice"),
+    "GenerationRun": _l("Invoice generation"),
+    "Payment": _l("Payment"),
+})
+JINJA_GLOBALS.update({
+    "INVOICE_STATUS_LABELS": INVOICE_STATUS_LABELS,
+    "CHARGE_FREQUENCY_LABELS": CHARGE_FREQUENCY_LABELS,
+    "CHARGE_SCOPE_LABELS": CHARGE_SCOPE_LABELS,
+    "GENERATION_STATUS_LABELS": GENERATION_STATUS_LABELS,
+    "PAYMENT_METHOD_LABELS": PAYMENT_METHOD_LABELS,
+    "PAYMENT_STATUS_LABELS": PAYMENT_STATUS_LABELS,
+})

@@ -7,7 +7,7 @@ portal/web/links.py. This is the only way services get links; none takes a link 
 link-making callable as an argument.
 
 Two sorts of link:
-- in-app links (`visit_for_resident`, `walk_in_for_resident`, `gate_home`, `member_for_admin`) are paths inside
+- in-app links (`visit_for_resident`, `walk_in_for_resident`, `gate_home`, `member_for_admin`, `bills_for_resident`) are paths inside
   the portal ("/e/greenpark/home/visits/7"): a notification stores one, the bell opens it,
   and its email/SMS copy puts PUBLIC_BASE_URL in front (portal/notifications);
 - links sent to people (`invitation`, `password_reset`, `sign_in`) are absolute URLs: on
@@ -25,8 +25,8 @@ from flask import Flask, current_app
 
 from portal.models import Estate
 
-KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "member_for_admin", "invitation", "password_reset",
-         "sign_in")
+KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "member_for_admin", "bills_for_resident",
+         "invitation", "password_reset", "sign_in")
 _KEY = "portal.links"
 
 
@@ -53,6 +53,11 @@ def visit_for_resident(estate: Estate, visit_id: int) -> str:
 def walk_in_for_resident(estate: Estate, walk_in_id: int) -> str:
     """In-app: a resident's page of one walk-in, to approve or decline it."""
     return _make("walk_in_for_resident", estate, walk_in_id)
+
+
+def bills_for_resident(estate: Estate) -> str:
+    """In-app: a resident's list of bills (invoice notices point there)."""
+    return _make("bills_for_resident", estate)
 
 
 def gate_home(estate: Estate) -> str:

@@ -25,17 +25,23 @@ from portal.models import (
     AuditLog,
     Ban,
     BanScope,
+    Charge,
+    ChargeFrequency,
     Estate,
     EstateStatus,
     FrequentVisitor,
     GateEvent,
     GateEventType,
     GateMethod,
+    GenerationRun,
+    GenerationStatus,
     Incident,
     IncidentType,
     IntegrationChannel,
     IntegrationSetting,
     Invitation,
+    Invoice,
+    InvoiceLine,
     KioskToken,
     Membership,
     MessageStatus,
@@ -47,6 +53,7 @@ from portal.models import (
     ResidentType,
     Role,
     Unit,
+    UnitCharge,
     User,
     Vehicle,
     Visit,
@@ -147,6 +154,26 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
     s.add_all([event, estate_ban, personal_ban, frequent, walk_in, incident, notification, invitation,
                approval, audit, message])
     s.flush()
+    # Billing: a charge, a one-off charge waiting for an invoice, a finished generation and its
+    # invoice (the resident's unit's, with one line).
+    today = now.date()
+    charge = Charge(estate_id=estate.id, name=f"Charge {mark}", amount_minor=100_000 * n, currency="NGN",
+                    frequency=ChargeFrequency.MONTHLY, starts_on=today.replace(day=1), unit_types=[], blocks=[])
+    unit_charge = UnitCharge(estate_id=estate.id, unit_id=unit.id, description=f"Fine {mark}", amount_minor=5_000,
+                             currency="NGN", charge_date=today)
+    run = GenerationRun(estate_id=estate.id, period_start=today.replace(day=1), period_end=today.replace(day=28),
+                        issue_date=today, due_date=today, status=GenerationStatus.DONE, total_units=1, done_units=1,
+                        invoices_created=1, currency="NGN", finished_at=now)
+    s.add_all([charge, unit_charge, run])
+    s.flush()
+    invoice = Invoice(estate_id=estate.id, unit_id=unit.id, resident_id=resident.id,
+                      billed_to_name=f"Resident {mark}", number=f"{mark}-2026-00000{n}", year=2026, sequence=1,
+                      period_start=run.period_start, period_end=run.period_end, issue_date=today, due_date=today,
+                      subtotal_minor=100_000, total_minor=100_000, balance_minor=100_000, currency="NGN", run_id=run.id)
+    s.add(invoice)
+    s.flush()
+    s.add(InvoiceLine(invoice_id=invoice.id, estate_id=estate.id, charge_id=charge.id, description=f"Charge {mark}",
+                      unit_amount_minor=100_000, amount_minor=100_000))
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
                        device_id=f"kiosk-{slug}-0001", issued_at=now, expires_at=now + timedelta(hours=1))
@@ -172,6 +199,7 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         personal_ban=personal_ban.id, frequent=frequent.id, walk_in=walk_in.id, incident=incident.id,
         notification=notification.id, invitation=invitation.id, approval=approval.id, audit=audit.id,
         kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
+        charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id,
     )
 
 

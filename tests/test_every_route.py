@@ -121,8 +121,16 @@ def world(app, estate_pair, make, client, login):
         clients[who] = app.test_client()
         login(email, PASSWORD, as_client=clients[who])
     token = get_token(clients["anon"], "alpha", "guard@alpha.test", DEVICE).get_json()["data"]["access_token"]
+    from datetime import date
+
+    from tests.billing_support import add_charge, add_unit_charge, generate, invoices_of
+
+    charge_id = add_charge(app, a.estate, "Service charge", 4_500_000)
+    run = generate(app, a.estate)
+    unit_charge_id = add_unit_charge(app, a.estate, a.unit, charge_date=date(2999, 1, 1))
     ids = {"visit_id": visit.id, "unit_id": a.unit.id, "user_id": victim.id, "resident_id": resident.id,
-           "estate_id": estate_pair.beta.estate.id}
+           "estate_id": estate_pair.beta.estate.id, "charge_id": charge_id, "run_id": run.id,
+           "invoice_id": invoices_of(app, a.estate)[0].id, "unit_charge_id": unit_charge_id}
     values = {"estate_slug": "alpha", "slug": "alpha", "qr_token": visit.qr_token, "code": "ABCDEF",
               "token": "x" * 32, "filename": "css/app.css"}
     return {"clients": clients, "token": token, "ids": ids, "values": values, "visit": visit}

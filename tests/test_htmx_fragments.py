@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import AuditLog, Notification, OutboxMessage, Role, User, WalkIn
+from portal.models import AuditLog, Estate, Notification, OutboxMessage, Role, User, WalkIn
 
 HX = {"HX-Request": "true"}
 
@@ -21,6 +21,9 @@ HX = {"HX-Request": "true"}
 FRAGMENTS = {
     "account.notifications_list": ("resident", "GET", "/account/notifications?page=2", None),
     "admin.audit_list": ("admin", "GET", "/e/alpha/admin/audit/?page=2", None),
+    "admin.charges_list": ("admin", "GET", "/e/alpha/admin/billing/charges/", None),
+    "admin.invoices_list": ("admin", "GET", "/e/alpha/admin/billing/?unit=a1", None),
+    "admin.run_detail": ("admin", "GET", "/e/alpha/admin/billing/runs/{run}", None),
     "admin.bans_list": ("admin", "GET", "/e/alpha/admin/bans/", None),
     "admin.gate_events_list": ("admin", "GET", "/e/alpha/admin/gate-events/", None),
     "admin.incidents_list": ("admin", "GET", "/e/alpha/admin/incidents", None),
@@ -48,6 +51,7 @@ FRAGMENTS = {
     "gate.walkin_cancel": ("supervisor", "POST", "/e/alpha/gate/walk-ins/{walk_in}/cancel", {}),
     "gate.walkins_list": ("supervisor", "GET", "/e/alpha/gate/walk-ins/", None),
     "gate.incidents_new": ("supervisor", "GET", "/e/alpha/gate/incidents?page=1", None),
+    "resident.bills_list": ("resident", "GET", "/e/alpha/home/bills/", None),
     "resident.visits_list": ("resident", "GET", "/e/alpha/home/visits/?page=2", None),
 }
 
@@ -92,6 +96,16 @@ def world(app, estate_pair, make, client):
     return visits
 
 
+def _run(app) -> int:
+    """A generation run of alpha's (its page polls its progress block)."""
+    from tests.billing_support import add_charge, generate
+
+    with app.app_context():
+        estate = db.session.scalar(sa.select(Estate).where(Estate.slug == "alpha"))
+    add_charge(app, estate, "Service charge", 4_500_000)
+    return generate(app, estate).id
+
+
 def _walk_in(app, client) -> int:
     response = client.post("/e/alpha/gate/walk-ins/", data={"visitor_name": "Musa Bello", "unit_number": "A1",
                                                            "people_count": "1"})
@@ -105,7 +119,8 @@ def test_every_fragment_answers_with_a_fragment(app, client, world, login, endpo
     who, method, url, data = FRAGMENTS[endpoint]
     login({"boss": "boss@example.test", "supervisor": "supervisor@alpha.test"}.get(who, f"{who}@alpha.test"))
     visit = world[0]
-    url = url.format(visit=visit.id, walk_in=_walk_in(app, client) if "{walk_in}" in url else "")
+    url = url.format(visit=visit.id, walk_in=_walk_in(app, client) if "{walk_in}" in url else "",
+                     run=_run(app) if "{run}" in url else "")
     if data:
         data = {k: v.format(code=visit.visitor_code) for k, v in data.items()}
     response = client.open(url, method=method, data=data, headers=HX)

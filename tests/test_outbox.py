@@ -347,7 +347,8 @@ def test_even_inline_delivery_calls_the_provider_only_after_the_scan_committed(a
 def test_the_periodic_jobs_are_scheduled(app):
     queue = jobs.get(app)
     periodic = {task.__name__: task for task in queue.huey._registry._periodic_tasks}
-    assert set(periodic) == {"sweep_outbox", "expire_walkins", "expire_approvals", "purge_import_previews"}
+    assert set(periodic) == {"sweep_outbox", "expire_walkins", "expire_approvals", "purge_import_previews",
+                             "mark_overdue"}
     at = utcnow().replace(tzinfo=None)
     every_minute = [at.replace(minute=m) for m in (0, 1, 7, 59)]
     assert all(periodic["sweep_outbox"]().validate_datetime(t) for t in every_minute)
@@ -355,6 +356,8 @@ def test_the_periodic_jobs_are_scheduled(app):
     assert [periodic["expire_approvals"]().validate_datetime(t) for t in every_minute] == [True, False, False, False]
     assert [periodic["purge_import_previews"]().validate_datetime(at.replace(minute=m)) for m in (0, 15, 20)] == [
         True, True, False]
+    assert [periodic["mark_overdue"]().validate_datetime(at.replace(minute=m)) for m in (0, 5, 6)] == [
+        False, True, False]
 
 
 def test_the_periodic_jobs_expire_walk_ins_and_purge_previews_through_the_queue(app, estate_pair, dbs):

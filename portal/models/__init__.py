@@ -3,6 +3,27 @@
 from portal.models.audit import AuditLog
 from portal.models.auth import MessageStatus, OneTimeCode, OutboxMessage, PasswordResetToken
 from portal.models.base import UTCDateTime, utcnow
+from portal.models.billing import (
+    OPEN_STATUSES,
+    BillingSettings,
+    Charge,
+    ChargeFrequency,
+    ChargeOptIn,
+    ChargeScope,
+    ChargeUnit,
+    GenerationRun,
+    GenerationStatus,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+    UnitCharge,
+)
 from portal.models.estate import Estate, EstateStatus
 from portal.models.gate_extras import (
     Incident,
@@ -33,6 +54,25 @@ from portal.models.visits import (
 )
 
 __all__ = [
+    "OPEN_STATUSES",
+    "BillingSettings",
+    "Charge",
+    "ChargeFrequency",
+    "ChargeOptIn",
+    "ChargeScope",
+    "ChargeUnit",
+    "GenerationRun",
+    "GenerationStatus",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentMethod",
+    "PaymentStatus",
+    "UnitCharge",
     "MessageStatus",
     "ImportPreview",
     "IntegrationChannel",

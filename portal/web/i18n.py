@@ -67,6 +67,11 @@ def money(amount_minor: int, currency: str) -> str:
     return numbers.format_currency(Decimal(amount_minor).scaleb(-digits), currency, locale=formatting_locale())
 
 
+def percent_bp(basis_points: int) -> str:
+    """750 basis points → "7.5" in the current locale (no float on the way)."""
+    return numbers.format_decimal(Decimal(basis_points).scaleb(-2), format="0.##", locale=formatting_locale())
+
+
 def datetime_filter(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
     """A date and time in the current language, in the time zone `tz` (a name) if given,
     else the estate's (the request's time zone)."""
@@ -91,7 +96,7 @@ def number_filter(value: int | float | Decimal) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
-        money=money, datetime=datetime_filter, date=date_filter, number=number_filter
+        money=money, datetime=datetime_filter, date=date_filter, number=number_filter, percent_bp=percent_bp
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
 

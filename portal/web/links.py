@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         gate_home=lambda estate: _url("gate.home", estate_slug=estate.slug),
         member_for_admin=lambda estate, user_id: _url("admin.members_detail", estate_slug=estate.slug,
                                                       user_id=user_id),
+        bills_for_resident=lambda estate: _url("resident.bills_list", estate_slug=estate.slug),
         invitation=lambda token: _url("onboarding.invitation_accept", external=True, token=token),
         password_reset=lambda token: _url("auth.password_reset", external=True, token=token),
         sign_in=lambda: _url("auth.login", external=True),

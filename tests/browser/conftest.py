@@ -72,8 +72,9 @@ def vapid_keys_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url, vapid_keys_file):
-    """Base URL of the real app under gunicorn (2 workers), with the demo data."""
+def live_env(browser_database_url, tmp_path_factory, vapid_keys_file):
+    """The environment of the live server and of its job worker: the same database, and a
+    job queue of this session's own (a SQLite file)."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=browser_database_url,
@@ -81,7 +82,34 @@ def live_server(browser_database_url, vapid_keys_file):
         RATELIMIT_ENABLED="0",
         PYTHONUNBUFFERED="1",
         VAPID_KEYS_FILE=str(vapid_keys_file),  # not in instance/
+        JOBS_SQLITE_PATH=str(tmp_path_factory.mktemp("jobs") / "jobs.db"),
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def job_worker(live_server, live_env):
+    """A `flask worker` beside the live server, for the tests whose pages wait for a job
+    (invoice generation); started on first use, stopped at the end of the session."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "worker.log", "w") as log:
+        worker = subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker", "--no-periodic"], cwd=ROOT,
+                                  env=live_env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield worker
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env):
+    """Base URL of the real app under gunicorn (2 workers), with the demo data."""
+    env = live_env
     flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
     _run([*flask, "db", "upgrade"], env)
     _run([*flask, "seed-demo"], env)
