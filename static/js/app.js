@@ -85,3 +85,19 @@
     });
   });
 })();
+
+// The admin menu's group dropdowns (wide screens): a click elsewhere or Escape closes them.
+(function () {
+  function closeGroups(except) {
+    document.querySelectorAll(".menu-group > details[open]").forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest ? event.target.closest(".menu-group > details") : null;
+    closeGroups(inside);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeGroups(null);
+  });
+})();
