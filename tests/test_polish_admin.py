@@ -70,3 +70,40 @@ def test_sign_out_keeps_the_language_the_user_was_reading(client, make, login):
     response = client.post("/logout")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<html lang="es">' in page
+
+
+# --- 15: natural order of unit labels -------------------------------------------------
+
+
+def test_unit_labels_sort_as_people_read_them_across_pages(client, make, login):
+    from portal.models.people import natural_key
+
+    assert sorted(["A10", "A2", "a1", "A12"], key=natural_key) == ["a1", "A2", "A10", "A12"]
+    assert natural_key("Casa 2") < natural_key("Casa 10") < natural_key("casa  11")
+    estate = make.estate("alpha")
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN)
+    for n in (10, 2, 30, 1, 21, 3, 12, 20, 11, 25, 4, 26, 5, 27, 6, 28, 7, 29, 8, 9, 13, 14, 15, 16, 17, 18):
+        make.unit(estate, f"A{n}")
+    login("admin@alpha.test")
+    first = client.get("/e/alpha/admin/units/").get_data(as_text=True)
+    second = client.get("/e/alpha/admin/units/?page=2").get_data(as_text=True)
+    shown = re.findall(r"<strong>(A\d+)</strong>", first) + re.findall(r"<strong>(A\d+)</strong>", second)
+    expected = [f"A{n}" for n in sorted((10, 2, 30, 1, 21, 3, 12, 20, 11, 25, 4, 26, 5, 27, 6, 28, 7, 29, 8, 9,
+                                          13, 14, 15, 16, 17, 18))]
+    assert shown == expected
+
+
+def test_bulk_inserted_and_renamed_units_get_their_sort_key(app, make):
+    from portal.extensions import db
+    from portal.models import Unit
+
+    estate = make.estate("alpha")
+    with app.app_context():
+        db.session.execute(sa.insert(Unit), [{"estate_id": estate.id, "number": "Casa 10"},
+                                             {"estate_id": estate.id, "number": "Casa 2"}])
+        unit = db.session.scalar(sa.select(Unit).where(Unit.number == "Casa 10"))
+        unit.number = "Casa 9"
+        db.session.commit()
+        rows = db.session.execute(sa.select(Unit.number).where(Unit.estate_id == estate.id)
+                                  .order_by(Unit.sort_key)).scalars().all()
+    assert rows == ["Casa 2", "Casa 9"]

@@ -72,7 +72,7 @@ def household_of(user: User, estate: Estate) -> list[Unit]:
         sa.select(Unit)
         .where(Unit.estate_id == estate.id, Unit.id.in_(unit_ids))
         .options(selectinload(Unit.residents))
-        .order_by(Unit.number)
+        .order_by(Unit.sort_key)
     ).all()
     for unit in units:
         unit.current_residents = sorted(
@@ -87,7 +87,7 @@ def search_residents(estate: Estate, query: str, page: int = 1, per_page: int = 
         _active_residents(estate.id)
         .join(Unit, Unit.id == Resident.unit_id)
         .options(joinedload(Resident.unit))
-        .order_by(Unit.number, Resident.full_name)
+        .order_by(Unit.sort_key, Resident.full_name)
     )
     query = query.strip()
     if query:

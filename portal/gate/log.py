@@ -266,7 +266,7 @@ def visit_events(estate: Estate, visit: Visit, limit: int = 100) -> list[EventRo
 def estate_units(estate: Estate) -> list[tuple[int, str]]:
     """(id, number) of every unit of the estate, archived ones too (for the unit filter)."""
     return [(r.id, r.number) for r in db.session.execute(
-        sa.select(Unit.id, Unit.number).where(Unit.estate_id == estate.id).order_by(Unit.number)
+        sa.select(Unit.id, Unit.number).where(Unit.estate_id == estate.id).order_by(Unit.sort_key)
     )]
 
 

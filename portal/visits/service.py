@@ -241,7 +241,7 @@ def resident_units(user: User, estate: Estate) -> list[Unit]:
     """The units the user currently lives in, in this estate (one query)."""
     return list(db.session.scalars(
         sa.select(Unit).where(Unit.estate_id == estate.id, Unit.id.in_(_unit_ids(user, estate)))
-        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+        .order_by(Unit.block, Unit.sort_key)
     ))
 
 
@@ -255,7 +255,7 @@ def estate_units(estate: Estate) -> list[Unit]:
     """Every current unit of the estate, for an admin's unit picker."""
     return list(db.session.scalars(
         sa.select(Unit).where(Unit.estate_id == estate.id, Unit.archived_at.is_(None))
-        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+        .order_by(Unit.block, Unit.sort_key)
     ))
 
 
