@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
-from portal.models import AuditLog, Estate, Membership, Resident, Role, Unit, User
+from portal.models import Estate, Membership, Resident, Role, Unit, User
 from portal.text import like_pattern
 
 
@@ -50,17 +50,6 @@ def estate_counts(estate: Estate) -> EstateCounts:
         )
     ).one()
     return EstateCounts(*row)
-
-
-def recent_audit(estate: Estate, limit: int = 8) -> list[tuple[AuditLog, User | None]]:
-    rows = db.session.execute(
-        sa.select(AuditLog, User)
-        .outerjoin(User, User.id == AuditLog.actor_user_id)
-        .where(AuditLog.estate_id == estate.id)
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-        .limit(limit)
-    ).all()
-    return [(log, user) for log, user in rows]
 
 
 def household_of(user: User, estate: Estate) -> list[Unit]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -66,10 +67,21 @@ def money(amount_minor: int, currency: str) -> str:
     return numbers.format_currency(Decimal(amount_minor).scaleb(-digits), currency, locale=formatting_locale())
 
 
-def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
+def datetime_filter(value: datetime | None, fmt: str = "medium", tz=None) -> str:
+    """A moment as people read it: the date in the user's language and region, the time
+    without seconds, in `tz` (a zone or its name) or the page's zone (the estate's, or
+    the user's own outside an estate)."""
     if value is None:
         return ""
-    return dates.format_datetime(value, fmt, tzinfo=get_timezone(), locale=formatting_locale())
+    zone = (ZoneInfo(tz) if isinstance(tz, str) else tz) or get_timezone()
+    locale = formatting_locale()
+    if fmt == "short":
+        return dates.format_datetime(value, "short", tzinfo=zone, locale=locale)
+    local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    day = dates.format_date(local.date(), fmt, locale=locale)
+    clock = dates.format_time(local, "short", locale=locale)
+    pattern = str(locale.datetime_formats.get(fmt) or "{1} {0}")
+    return pattern.replace("{1}", day).replace("{0}", clock)
 
 
 def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:

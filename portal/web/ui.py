@@ -22,7 +22,7 @@ from jinja2_fragments.flask import render_block
 
 from portal import labels
 from portal.models import PassType, Role, Visit
-from portal.web import tenancy
+from portal.web import audit_sentences, tenancy
 
 
 def render(template: str, block: str | None = None, **context) -> str:
@@ -70,7 +70,9 @@ def init_app(app: Flask) -> None:
     tenancy.init_app(app)
     app.jinja_env.globals.update(labels.JINJA_GLOBALS)
     app.jinja_env.globals.update(
-        area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day
+        area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day,
+        audit_sentence=audit_sentences.sentence, audit_action_name=audit_sentences.action_name,
+        audit_field_name=audit_sentences.field_name, audit_value=audit_sentences.value_text,
     )
 
     @app.context_processor

@@ -11,7 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import admin_link, assert_no_horizontal_scroll, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    admin_link,
+    assert_no_horizontal_scroll,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -71,7 +71,7 @@ def admin_link(page: Page, link_id: str):
         if panel.is_visible():
             panel.click()
         if not link.is_visible():
-            page.locator("details.menu-group-details:has(#%s) > summary" % link_id).click()
+            page.locator(f"details.menu-group-details:has(#{link_id}) > summary").click()
     expect(link).to_be_visible()
     return link
 

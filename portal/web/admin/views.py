@@ -2,6 +2,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.audit import browse as audit_log
 from portal.errors import DomainError, NotFound
 from portal.estates import service
 from portal.gate import log as gate_log
@@ -18,7 +19,7 @@ def home():
     return render(
         "admin/home.html",
         counts=service.estate_counts(g.estate),
-        recent=service.recent_audit(g.estate),
+        recent=audit_log.recent(g.estate),
         today=gate_log.today_numbers(g.estate, utcnow()),
     )
 

@@ -13,6 +13,7 @@ from portal.estates import platform as enterprise
 from portal.estates import service
 from portal.models import Estate, EstateStatus
 from portal.web.audit_pages import export_response, filters_from_args
+from portal.web.audit_sentences import action_choices
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm
 from portal.web.inputs import db_int, page_arg
@@ -138,7 +139,7 @@ def audit_list():
     page = page_arg()
     actions, target_types = audit_log.choices(None)
     body = render(
-        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
+        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=action_choices(actions),
         target_types=target_types, estates=users.estate_choices(), list_endpoint="enterprise.audit_list",
         timezone=str(tz), entries=audit_log.list_entries(None, filters, tz, page=page),
     )
