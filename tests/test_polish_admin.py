@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from portal.models import AuditLog, Role
@@ -224,3 +225,139 @@ def test_audit_rows_read_as_sentences_in_spanish_with_local_times(client, make, 
     home = client.get("/e/flores/admin/").get_data(as_text=True)
     assert "El dispositivo de portería de Sule Garba quedó vinculado a su cuenta" in home
     assert "guard.device_bound" not in home
+
+
+# --- 7: the enterprise's estates, and the estate's own profile -------------------------
+
+NEW_ESTATE = {
+    "name": "Jardines del Lago", "slug": "jardines", "address": "Km 14", "city": "Guatemala", "country": "GT",
+    "timezone": "America/Guatemala", "currency": "GTQ", "default_language": "es", "brand_color": "#aa2200",
+    "admin_name": "Lucía Pérez", "admin_email": "lucia@jardines.test", "admin_phone": "",
+}
+
+
+@pytest.fixture
+def boss(client, make, login):
+    make.enterprise_admin("boss@example.test")
+    login("boss@example.test")
+
+
+def test_the_country_suggests_zone_currency_and_language():
+    from portal.estates.platform import country_defaults
+
+    assert country_defaults("GH") == ("Africa/Accra", "GHS", "en")
+    assert country_defaults("GT") == ("America/Guatemala", "GTQ", "es")
+    assert country_defaults("US") == ("America/New_York", "USD", "en")
+    assert country_defaults("MX")[0] == "America/Mexico_City"
+
+
+def test_add_an_estate_form_hints_the_address_and_carries_the_suggestions(client, boss):
+    import html as html_lib
+    import json
+
+    page = client.get("/enterprise/estates/new").get_data(as_text=True)
+    assert "/e//" not in page and 'id="slug-preview"' in page and "/e/your-estate/" in page
+    table = json.loads(html_lib.unescape(re.search(r'data-country-defaults="([^"]+)"', page).group(1)))
+    assert table["GH"] == ["Africa/Accra", "GHS", "en"] and table["GT"] == ["America/Guatemala", "GTQ", "es"]
+    assert 'value="Africa/Accra"' in page  # every zone of every country can be chosen
+    assert "js/estate-form.js" in page
+
+
+def test_a_new_estate_has_a_detail_page_with_its_pending_admin_invitation(client, boss, dbs):
+    from portal.models import Invitation
+
+    response = client.post("/enterprise/estates/new", data=NEW_ESTATE)
+    assert response.status_code == 302 and re.fullmatch(r"/enterprise/estates/\d+/", response.headers["Location"])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Jardines del Lago</h1>" in page.replace("\n", "") or ">Jardines del Lago</h1>" in page
+    assert 'id="estate-counts"' in page and 'id="estate-status"' in page
+    assert "No admin yet: the invitation below is waiting for an answer." in page
+    invitation_row = page[page.index('id="invitation-'):page.index("</tr>", page.index('id="invitation-'))]
+    assert "Lucía Pérez" in invitation_row and "Pending" in invitation_row
+    assert "/resend" in invitation_row and "/revoke" in invitation_row
+    listing = client.get("/enterprise/").get_data(as_text=True)
+    row = listing[listing.index("Jardines del Lago"):listing.index("</tr>", listing.index("Jardines del Lago"))]
+    assert "Admin invited: Lucía Pérez" in row and "Pending" in row and "/revoke" in row
+    with dbs() as s:
+        invitation = s.scalar(sa.select(Invitation).where(Invitation.email == "lucia@jardines.test"))
+    estate_id = int(re.search(r"/enterprise/estates/(\d+)/", response.headers["Location"]).group(1))
+    back = client.post(f"/enterprise/estates/{estate_id}/invitations/{invitation.id}/resend")
+    assert back.status_code == 302
+    client.post(f"/enterprise/estates/{estate_id}/invitations/{invitation.id}/revoke")
+    page = client.get(f"/enterprise/estates/{estate_id}/").get_data(as_text=True)
+    assert "Revoked" in page and "No admin yet: invite one below." in page
+    listing = client.get("/enterprise/").get_data(as_text=True)
+    row = listing[listing.index("Jardines del Lago"):listing.index("</tr>", listing.index("Jardines del Lago"))]
+    assert "No admin yet" in row and "Invite an admin" in row
+    # Invite another admin from the detail page; a bad email changes nothing.
+    bad = client.post(f"/enterprise/estates/{estate_id}/admins/invite", data={"full_name": "Ana", "email": "x"})
+    assert bad.status_code == 422 and b"Enter a valid email address." in bad.data
+    ok = client.post(f"/enterprise/estates/{estate_id}/admins/invite",
+                     data={"full_name": "Ana Ruiz", "email": "ana@jardines.test"})
+    assert ok.status_code == 302
+    with dbs() as s:
+        actions = s.scalars(sa.select(AuditLog.action).where(AuditLog.estate_id == estate_id)).all()
+        assert {"invitation.resent", "invitation.revoked"} <= set(actions) and actions.count("invitation.created") == 2
+
+
+def test_only_enterprise_admins_reach_estate_details(client, make, login):
+    estate = make.estate("alpha")
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN)
+    login("admin@alpha.test")
+    assert client.get(f"/enterprise/estates/{estate.id}/").status_code in (403, 404)
+
+
+
+def _png(size=(600, 300), colour=(200, 0, 0)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_estate_admin_edits_the_profile_and_the_pages_use_it(client, make, login, dbs):
+    import io
+
+    from PIL import Image
+
+    from portal.models import Estate
+
+    estate = make.estate("alpha", name="Alpha Court")
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN)
+    login("admin@alpha.test")
+    form = client.get("/e/alpha/admin/settings/profile").get_data(as_text=True)
+    assert 'value="Alpha Court"' in form and 'enctype="multipart/form-data"' in form
+    bad = client.post("/e/alpha/admin/settings/profile", data={
+        "name": "", "contact_email": "nope", "contact_phone": "12ab", "brand_color": "red",
+        "logo": (io.BytesIO(b"not an image"), "logo.png")}, content_type="multipart/form-data")
+    assert bad.status_code == 422
+    for message in (b"This field is required.", b"Enter a valid email address.", b"Enter a valid phone number",
+                    b"Enter a colour as #rrggbb", b"The logo must be a JPEG, PNG or WebP image."):
+        assert message in bad.data
+    with dbs() as s:
+        assert s.get(Estate, estate.id).name == "Alpha Court"
+    good = client.post("/e/alpha/admin/settings/profile", data={
+        "name": "Alpha Gardens", "address": "2 Palm Road", "city": "Lagos", "contact_email": "office@alpha.test",
+        "contact_phone": "0803 123 4567", "brand_color": "#AA2200",
+        "logo": (io.BytesIO(_png()), "logo.png")}, content_type="multipart/form-data")
+    assert good.status_code == 302
+    page = client.get("/e/alpha/admin/").get_data(as_text=True)
+    assert "--brand: #aa2200" in page and "Alpha Gardens" in page
+    logo_url = re.search(r'<img src="(/e/alpha/logo\.png\?v=1)" alt="" class="brand-logo">', page).group(1)
+    logo = client.get(logo_url)
+    assert logo.status_code == 200 and logo.mimetype == "image/png"
+    assert max(Image.open(io.BytesIO(logo.data)).size) == 256  # made small on upload
+    with dbs() as s:
+        saved = s.get(Estate, estate.id)
+        assert (saved.contact_phone, saved.contact_email) == ("+2348031234567", "office@alpha.test")
+        row = s.scalars(sa.select(AuditLog).where(AuditLog.action == "estate.profile_changed")).one()
+        assert row.before["name"] == "Alpha Court" and row.after["logo"] == "new"
+    audit = client.get("/e/alpha/admin/audit/").get_data(as_text=True)
+    assert "changed the estate&#39;s profile" in audit
+    client.post("/e/alpha/admin/settings/profile", data={
+        "name": "Alpha Gardens", "brand_color": "#aa2200", "remove_logo": "y"}, content_type="multipart/form-data")
+    assert client.get(logo_url).status_code == 404
+    assert "brand-logo" not in client.get("/e/alpha/admin/").get_data(as_text=True)

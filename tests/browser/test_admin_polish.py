@@ -72,3 +72,25 @@ def test_the_admin_menu_on_a_desktop(new_page):
     until_new_page(page, admin_link(page, "nav-gate-events").click)
     expect(page.locator("#menu-group-gate > summary")).to_have_class("current")
     _shot(page, "admin_menu_desktop_gate_events.png")
+
+
+def test_add_an_estate_suggests_the_address_and_the_countrys_settings(new_page):
+    page = new_page("desktop")
+    page.goto("/login")
+    sign_in(page, "enterprise@demo.test")
+    until_new_page(page, lambda: page.goto("/enterprise/estates/new"))
+    page.fill("[name=name]", "Residencial Los Álamos")
+    expect(page.locator("[name=slug]")).to_have_value("residencial-los-alamos")
+    expect(page.locator("#slug-preview")).to_have_text("/e/residencial-los-alamos/")
+    page.select_option("[name=country]", "GH")
+    expect(page.locator("[name=timezone]")).to_have_value("Africa/Accra")
+    expect(page.locator("[name=currency]")).to_have_value("GHS")
+    expect(page.locator("[name=default_language]")).to_have_value("en")
+    page.select_option("[name=country]", "GT")
+    expect(page.locator("[name=timezone]")).to_have_value("America/Guatemala")
+    expect(page.locator("[name=currency]")).to_have_value("GTQ")
+    expect(page.locator("[name=default_language]")).to_have_value("es")
+    page.fill("[name=slug]", "alamos")  # typed by hand: the name no longer changes it
+    page.fill("[name=name]", "Los Álamos")
+    expect(page.locator("[name=slug]")).to_have_value("alamos")
+    _shot(page, "enterprise_add_estate.png", full_page=True)

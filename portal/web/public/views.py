@@ -1,8 +1,10 @@
 import sqlalchemy as sa
-from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask import Response, abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.accounts import signin as auth_service
+from portal.errors import NotFound
+from portal.estates import settings
 from portal.extensions import db, limiter
 from portal.models import OutboxMessage
 from portal.web import outages
@@ -25,6 +27,17 @@ def health():
     """The database (a write on SQLite) and, when configured, Redis: 200 or 503."""
     report, status = outages.health()
     return jsonify(report), status
+
+
+@bp.get("/e/<estate_slug>/logo.png")
+def estate_logo(estate_slug: str):
+    """An estate's logo (public: the join page shows it too). Its URL names the version
+    (?v=N), so browsers may keep it for a year."""
+    try:
+        png = settings.estate_logo(estate_slug, request.args.get("v", type=int) or 0)
+    except NotFound:
+        abort(404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @bp.get("/choose")
