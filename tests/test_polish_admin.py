@@ -361,3 +361,56 @@ def test_the_estate_admin_edits_the_profile_and_the_pages_use_it(client, make, l
         "name": "Alpha Gardens", "brand_color": "#aa2200", "remove_logo": "y"}, content_type="multipart/form-data")
     assert client.get(logo_url).status_code == 404
     assert "brand-logo" not in client.get("/e/alpha/admin/").get_data(as_text=True)
+
+
+# --- 13: dates and times ---------------------------------------------------------------
+
+
+def _plain(html: str) -> str:
+    return html.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_profile_and_notifications_keep_the_estate_and_its_time(client, make, login, dbs):
+    from datetime import UTC, datetime
+
+    from portal.models import Notification, UserSession
+
+    estate = make.estate("flores", name="Las Flores", timezone="America/Guatemala", country="GT",
+                         default_language="es", brand_color="#aa2200")
+    user = make.user("ana@flores.test", estate=estate, role=Role.RESIDENT, preferred_language="es")
+    login("ana@flores.test")
+    with dbs() as s:
+        s.execute(sa.update(UserSession).where(UserSession.user_id == user.id)
+                  .values(created_at=datetime(2026, 12, 1, 0, 33, 40, tzinfo=UTC)))
+        s.add(Notification(user_id=user.id, estate_id=estate.id, kind="walk_in", params={},
+                           created_at=datetime(2026, 12, 1, 0, 33, 40, tzinfo=UTC)))
+        s.commit()
+    client.get("/e/flores/home/")  # the resident's area: remembered for the pages outside it
+    profile = _plain(client.get("/account/").get_data(as_text=True))
+    assert "Las Flores" in profile and "--brand: #aa2200" in profile
+    assert 'aria-label="Residente"' in profile or 'id="nav-visits"' in profile  # the resident's menu
+    assert "30/11/2026, 6:33 p. m." in profile  # Guatemala's evening, es_GT, no seconds
+    assert "1/12/26" not in profile and "6:33:40" not in profile
+    notes = _plain(client.get("/account/notifications").get_data(as_text=True))
+    assert "Las Flores" in notes and 'id="nav-visits"' in notes
+    assert "30/11/2026, 6:33 p. m." in notes
+
+
+def test_outside_an_estate_times_are_in_the_users_own_zone(client, make, login, dbs):
+    from datetime import UTC, datetime
+
+    from portal.models import User
+
+    make.enterprise_admin("boss@example.test")
+    other = make.user("someone@example.test")
+    login("boss@example.test")
+    with dbs() as s:
+        s.execute(sa.update(User).where(User.id == other.id)
+                  .values(last_login_at=datetime(2026, 12, 1, 0, 33, 40, tzinfo=UTC)))
+        s.commit()
+    client.set_cookie("tz", "America/Guatemala")
+    page = _plain(client.get("/enterprise/users/?q=someone").get_data(as_text=True))
+    assert "Nov 30, 2026, 6:33 PM" in page and "12:33" not in page
+    client.set_cookie("tz", "Not/AZone")
+    page = _plain(client.get("/enterprise/users/?q=someone").get_data(as_text=True))
+    assert "Dec 1, 2026, 12:33 AM" in page  # an unknown zone: the default (UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -41,8 +41,20 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    estate = g.get("estate") if has_request_context() else None
-    return estate.timezone if estate is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    """The estate's zone on its pages; elsewhere the user's own (the browser's zone, which
+    static/js/app.js keeps in the `tz` cookie), else the default."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    estate = g.get("estate")
+    if estate is not None:
+        return estate.timezone
+    zone = request.cookies.get("tz", "")
+    return zone if zone in _known_zones() else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 @lru_cache(maxsize=64)

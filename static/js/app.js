@@ -1,6 +1,14 @@
 // Gatehouse: keep what lives outside <body> in step after hx-boost swaps, which
 // replace only the body: the page language, the estate colour and the CSRF token.
 (function () {
+  // The user's own time zone, for the pages outside an estate (portal/web/i18n.py).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: the default zone */ }
+
   function pageMeta() {
     return document.getElementById("page-meta");
   }

@@ -1,7 +1,7 @@
 import json
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +17,7 @@ from portal.web.audit_pages import export_response, filters_from_args
 from portal.web.audit_sentences import action_choices
 from portal.web.enterprise import bp
 from portal.web.enterprise.forms import EstateForm, InviteAdminForm
+from portal.web.i18n import select_timezone
 from portal.web.inputs import db_int, page_arg
 from portal.web.ui import is_safe_next, render
 
@@ -186,7 +187,7 @@ def _audit_scope():
     estate = None
     if filters.estate_id and filters.estate_id != audit_log.PLATFORM:
         estate = enterprise.get_estate(filters.estate_id)
-    tz = ZoneInfo(estate.timezone if estate else current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = ZoneInfo(estate.timezone if estate else select_timezone())  # else the user's own zone
     return filters, errors, estate, tz
 
 
