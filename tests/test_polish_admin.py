@@ -414,3 +414,50 @@ def test_outside_an_estate_times_are_in_the_users_own_zone(client, make, login, 
     client.set_cookie("tz", "Not/AZone")
     page = _plain(client.get("/enterprise/users/?q=someone").get_data(as_text=True))
     assert "Dec 1, 2026, 12:33 AM" in page  # an unknown zone: the default (UTC)
+
+
+# --- 17: notification choices only for what exists -----------------------------------------
+
+
+def test_notification_choices_only_for_what_the_user_can_receive(client, make, login, dbs):
+    estate = make.estate("alpha")
+    make.user("ana@alpha.test", estate=estate, role=Role.RESIDENT)
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN)
+    login("ana@alpha.test")
+    page = client.get("/account/").get_data(as_text=True)
+    assert 'name="visitor_arrived_email"' in page and 'name="walk_in_request_sms"' in page
+    for absent in ("invoice_issued", "payment_received", "announcement", "approval_decided"):
+        assert f'name="{absent}_email"' not in page  # no billing or announcements yet; Ana never asked to join
+    assert "An invoice is issued to my unit" not in page
+    client.post("/logout")
+    login("admin@alpha.test")
+    page = client.get("/account/").get_data(as_text=True)
+    assert 'name="visitor_arrived_email"' not in page and 'id="no-notification-choices"' in page
+
+
+def test_billing_events_are_offered_once_billing_exists(make, app, monkeypatch):
+    from portal.accounts import profile
+    from portal.extensions import db
+    from portal.models import User
+
+    estate = make.estate("alpha")
+    ana = make.user("ana@alpha.test", estate=estate, role=Role.RESIDENT)
+    monkeypatch.setattr(profile, "LIVE_FEATURES", profile.LIVE_FEATURES | {"billing"})
+    with app.app_context():
+        offered = profile.offered_events(db.session.get(User, ana.id))
+    assert {"invoice_issued", "payment_received"} <= set(offered) and "announcement" not in offered
+
+
+def test_the_readme_opening_promises_only_what_exists():
+    from pathlib import Path
+
+    from portal.accounts.profile import LIVE_FEATURES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    opening = readme[:readme.index("## Quick start")]
+    promises = opening[:opening.index("Not there yet")]
+    unbuilt = {"billing": ("pay ", "bill ", "invoice", "service charge"),
+               "announcements": ("announcement",), "amenities": ("book the", "amenit")}
+    for feature, words in unbuilt.items():
+        if feature not in LIVE_FEATURES:
+            assert not [w for w in words if w in promises.lower()], f"the README promises {feature}"
