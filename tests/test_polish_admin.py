@@ -461,3 +461,97 @@ def test_the_readme_opening_promises_only_what_exists():
     for feature, words in unbuilt.items():
         if feature not in LIVE_FEATURES:
             assert not [w for w in words if w in promises.lower()], f"the README promises {feature}"
+
+
+# --- 16: the small things -----------------------------------------------------------------
+
+
+def test_favicon_and_the_join_link_on_the_login_page(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon"' in page and "favicon.svg" in page
+    assert re.search(r'<a href="/join" id="join-estate">New here\? Join your estate with its code</a>', page)
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_spanish_wording(app):
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("es"):
+        assert gettext("DENY") == "DENEGADO" and gettext("ADMIT") == "ADMITIDO"
+        assert gettext("Floor") == "Piso" and gettext("Floor %(floor)s", floor="2") == "Piso 2"
+        assert gettext("Banned numbers") == "Números bloqueados"
+
+
+def test_a_unit_named_with_a_word_is_not_called_unit_twice(client, make, login):
+    estate = make.estate("flores", default_language="es", country="GT", timezone="America/Guatemala")
+    unit = make.unit(estate, "Casa 7")
+    user = make.user("ana@flores.test", estate=estate, role=Role.RESIDENT, preferred_language="es")
+    make.resident(estate, unit, "Ana", user=user)
+    make.unit(estate, "A12")
+    login("ana@flores.test")
+    page = client.get("/e/flores/home/").get_data(as_text=True)
+    assert "Casa 7" in page and "Unidad Casa 7" not in page
+    from portal.web.ui import unit_title
+
+    with client.application.test_request_context():
+        assert unit_title("A12") == "Unit A12" and unit_title("Casa 7") == "Casa 7"
+
+
+def test_csv_imports_accept_the_words_of_either_language(client, make, login, dbs):
+    import io
+
+    from portal.models import Resident, Unit, UnitType
+
+    estate = make.estate("alpha")
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN, preferred_language="es")
+    login("admin@alpha.test")
+    units = "number,block,floor,type,bedrooms,bathrooms,area_sqm,notes\nCasa 2,,,casa,,,,\nB1,,,Apartamento,,,,\n" \
+            "B2,,,DUPLEX,,,,\nB3,,,Terrace house,,,,\n"
+    preview = client.post("/e/alpha/admin/import/units", data={"file": (io.BytesIO(units.encode()), "u.csv")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', preview).group(1)
+    assert client.post("/e/alpha/admin/import/units", data={"token": token}).status_code in (200, 302)
+    with dbs() as s:
+        types = dict(s.execute(sa.select(Unit.number, Unit.unit_type).where(Unit.estate_id == estate.id)).all())
+    assert types == {"Casa 2": UnitType.HOUSE, "B1": UnitType.APARTMENT, "B2": UnitType.DUPLEX,
+                     "B3": UnitType.TERRACE}
+    residents = ("unit,full_name,type,phone,email,move_in_date,emergency_contact_name,emergency_contact_phone\n"
+                 "B1,Ana Ruiz,Propietario,,,,,\nB2,Luis Paz,castillo,,,,,\n")
+    bad = client.post("/e/alpha/admin/import/residents", data={"file": (io.BytesIO(residents.encode()), "r.csv")},
+                      content_type="multipart/form-data").get_data(as_text=True)
+    assert "Tipo desconocido" in bad or "castillo" in bad
+    assert "OWNER (Propietario)" in bad  # the error names the codes and their words
+    header = re.search(r'<thead><tr>(.*?)</tr></thead>', bad.split('class="striped preview-table"')[1]).group(1)
+    assert re.findall(r"<th[^>]*>([^<]+)</th>", header)[:2] == ["Fila", "Errores"]  # errors right after the row
+    assert 'id="row-3" class="row-bad"' in bad and 'id="row-2">' in bad
+    with dbs() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Resident)) == 0
+
+
+def test_csv_exports_carry_the_words_beside_the_codes(client, make, login):
+    import csv
+    import io
+
+    from portal.models import PassType
+
+    estate = make.estate("alpha")
+    make.user("admin@alpha.test", estate=estate, role=Role.ESTATE_ADMIN, preferred_language="es")
+    unit = make.unit(estate, "A1")
+    make.visit(estate, unit, pass_type=PassType.RECURRING, weekdays="1234567", max_entries=None)
+    login("admin@alpha.test")
+    rows = list(csv.DictReader(io.StringIO(client.get("/e/alpha/admin/visits/export.csv").get_data(as_text=True))))
+    assert rows[0]["pass_type"] == "RECURRING" and rows[0]["pass_type_label"] == "Recurrente"
+    assert rows[0]["status"] == "ACTIVE" and rows[0]["status_label"]
+
+
+def test_copy_link_says_what_happened(client, make, login):
+    estate = make.estate("alpha")
+    unit = make.unit(estate, "A1")
+    user = make.user("ana@alpha.test", estate=estate, role=Role.RESIDENT)
+    make.resident(estate, unit, "Ana", user=user)
+    visit = make.visit(estate, unit, user)
+    login("ana@alpha.test")
+    page = client.get(f"/e/alpha/home/visits/{visit.id}").get_data(as_text=True)
+    assert 'data-done="Copied"' in page and 'data-failed="Link selected: copy it yourself"' in page

@@ -33,7 +33,8 @@
 //   data-submit-on-change         a field that submits its form when it changes
 //   data-print                    a button that opens the print dialog
 //   data-copy="<selector>"        a button that copies the named field's value, then
-//                                 reads data-done ("Copied")
+//                                 reads data-done ("Copied"); where the clipboard refuses,
+//                                 it selects the field and reads data-failed instead
 //   data-reset-on-success         an htmx form that clears itself after a good answer
 //   data-trigger-on-success="ev"  an htmx form that fires `ev` on <body> after a good answer
 //   data-close-on="ev"            a <details> that closes when `ev` reaches it
@@ -63,8 +64,17 @@
     var button = closestData(event.target, "copy");
     if (button) {
       var source = document.querySelector(button.dataset.copy);
-      if (source && navigator.clipboard) navigator.clipboard.writeText(source.value).catch(function () {});
-      if (button.dataset.done) button.textContent = button.dataset.done;
+      // "Copied" only once the clipboard took it; otherwise select the text and say so.
+      var failed = function () {
+        if (source && source.select) { source.focus(); source.select(); }
+        if (button.dataset.failed) button.textContent = button.dataset.failed;
+      };
+      var done = function () { if (button.dataset.done) button.textContent = button.dataset.done; };
+      if (source && navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.value).then(done, failed);
+      } else {
+        failed();
+      }
     }
   });
 
