@@ -32,7 +32,7 @@ def test_admin_menu_is_grouped_and_marks_the_current_page(client, make, login):
     assert re.search(r'id="nav-gate-events"\s+aria-current="page"', menu)
     assert menu.count('aria-current="page"') == 1
     assert re.search(r'<summary class="current">Gate', menu)
-    assert "Admin menu" in menu and "· Gate events" in menu  # the phone's closed menu names the page
+    assert "Admin menu" in menu and re.search(r"menu-panel-current\">Gate events<", menu)  # the closed menu names the page
 
 
 def test_admin_menu_marks_a_units_household_page_under_units(client, make, login):

@@ -9,7 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import admin_link, choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    admin_link,
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +43,7 @@ def test_the_admin_menu_on_a_phone_in_spanish(new_page):
     expect(summary).to_contain_text("Residentes")  # the current page, named in the closed menu
     assert summary.bounding_box()["height"] >= 44
     expect(page.locator("#nav-units")).to_be_hidden()
+    assert_no_horizontal_scroll(page)
     _shot(page, "admin_menu_phone_es_closed.png")
 
     summary.click()
@@ -94,3 +101,121 @@ def test_add_an_estate_suggests_the_address_and_the_countrys_settings(new_page):
     page.fill("[name=name]", "Los Álamos")
     expect(page.locator("[name=slug]")).to_have_value("alamos")
     _shot(page, "enterprise_add_estate.png", full_page=True)
+
+
+def test_the_audit_log_reads_as_sentences(new_page, browser_database_url):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(browser_database_url)
+    with engine.begin() as conn:  # what a working day leaves in the log
+        estate_id, guard_membership, guard_id, admin_id = conn.execute(sa.text(
+            "SELECT e.id, m.id, m.user_id, (SELECT id FROM user_account WHERE email = 'admin@greenpark.test') "
+            "FROM estate e JOIN membership m ON m.estate_id = e.id JOIN user_account u ON u.id = m.user_id "
+            "WHERE e.slug = 'greenpark' AND u.email = 'guard@greenpark.test'")).one()
+        for action, target_type, target_id, actor, after in [
+            ("guard.device_bound", "Membership", guard_membership, guard_id, '{"device": "abcd1234"}'),
+            ("estate.settings_changed", "Estate", estate_id, admin_id, '{"access_card_limit": 5}'),
+        ]:
+            conn.execute(sa.text(
+                "INSERT INTO audit_log (estate_id, actor_user_id, action, target_type, target_id, after, created_at) "
+                "VALUES (:e, :a, :action, :t, :tid, :after, CURRENT_TIMESTAMP)"),
+                dict(e=estate_id, a=actor, action=action, t=target_type, tid=target_id, after=after))
+    engine.dispose()
+    for viewport in ("phone", "desktop"):
+        page = new_page(viewport)
+        page.goto("/login")
+        sign_in(page, ADMIN)
+        choose_language(page, "en")
+        until_new_page(page, admin_link(page, "nav-audit").click)
+        first = page.locator(".audit-sentence").first
+        expect(first).to_be_visible()
+        expect(page.locator(".audit-sentence", has_text="The gate device of Sule Garba was linked to their account")
+               ).to_have_count(1)
+        assert_no_horizontal_scroll(page)
+        sentences = page.locator(".audit-sentence").all_inner_texts()
+        assert sentences and not [s for s in sentences if "." in s.split(" ")[0] or "LocalProxy" in s], sentences
+        raw = page.locator(".audit-raw").first
+        expect(raw.locator("dl")).to_be_hidden()
+        raw.locator("summary").click()  # the raw record, one click away
+        expect(raw.locator("code")).to_be_visible()
+        _shot(page, f"audit_log_{viewport}.png", full_page=True)
+
+
+def test_sign_out_everywhere_asks_first_and_stays_in_spanish(new_page):
+    page = new_page("phone", locale="es")
+    page.goto("/login")
+    sign_in(page, "resident@lasflores.test")
+    choose_language(page, "es")
+    page.locator("#main-menu > summary").click()
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    until_new_page(page, page.locator("#menu-sign-out-everywhere").click)
+    assert asked == ["¿Cerrar sesión en todos los dispositivos, incluido este?"]
+    expect(page.locator("main h1")).to_have_text("Iniciar sesión")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+def test_tap_targets_focus_ring_and_an_honest_copy_button(new_page, live_server, browser_database_url):
+    import sqlalchemy as sa
+
+    from tests.browser.conftest import insert_pass
+
+    engine = sa.create_engine(browser_database_url)
+    visit_id, _code = insert_pass(engine, "Copy Tester")
+    engine.dispose()
+    page = new_page("phone")
+    page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true})")
+    page.goto("/login")
+    # A focus ring one can see: the keyboard reaches the first link with a 3 px outline.
+    page.locator("#join-estate").focus()
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                         " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    assert ring[0] == "solid" and ring[1] >= 3, ring
+    sign_in(page, "resident@greenpark.test")
+    for selector in ("#bell", ".lang-switch button[value=en]", ".lang-switch button[value=es]"):
+        box = page.locator(selector).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, (selector, box)
+    until_new_page(page, lambda: page.goto(f"/e/greenpark/home/visits/{visit_id}"))
+    copy = page.locator("button[data-copy]")
+    copy.click()
+    expect(copy).to_have_text("Link selected: copy it yourself")  # never "Copied" without a clipboard
+    selected = page.evaluate("() => { const f = document.querySelector('#pass-link');"
+                             " return [document.activeElement === f, f.selectionEnd - f.selectionStart, f.value.length]; }")
+    assert selected[0] and selected[1] == selected[2] > 0, selected
+    _shot(page, "copy_link_without_clipboard.png")
+    # Phone links on the admin's residents list are 44 px tall too.
+    page.context.clear_cookies()
+    page.goto("/login")
+    sign_in(page, ADMIN)
+    until_new_page(page, lambda: page.goto("/e/greenpark/admin/residents/"))
+    tel = page.locator("a[href^='tel:']").first
+    assert tel.bounding_box()["height"] >= 44
+
+
+def test_the_csv_preview_shows_a_bad_rows_errors_on_a_desktop(new_page):
+    page = new_page("desktop")
+    page.goto("/login")
+    sign_in(page, ADMIN)
+    choose_language(page, "en")
+    until_new_page(page, lambda: page.goto("/e/greenpark/admin/import/units"))
+    long_note = "a long note " * 12
+    content = ("number,block,floor,type,bedrooms,bathrooms,area_sqm,notes\n"
+               f"Z901,Z,1,APARTMENT,2,1,60,{long_note}\nZ902,Z,1,CASTLE,3,2,80,{long_note}\n")
+    page.set_input_files("input[name=file]", files=[
+        {"name": "units.csv", "mimeType": "text/csv", "buffer": content.encode("utf-8")}])
+    until_new_page(page, page.locator("#check-file").click)
+    bad = page.locator("#row-3")
+    expect(bad).to_have_class("row-bad")
+    errors = bad.locator("td.errors-col")
+    expect(errors).to_contain_text("Unknown type")
+    box = errors.bounding_box()
+    assert box["x"] + box["width"] <= 1280, box  # not off-screen to the right
+    tint = bad.locator("td").nth(2).evaluate("e => getComputedStyle(e).backgroundColor")
+    good = page.locator("#row-2 td").nth(2).evaluate("e => getComputedStyle(e).backgroundColor")
+    assert tint == "rgb(253, 236, 234)" and tint != good, (tint, good)
+    _shot(page, "import_preview_desktop.png")
