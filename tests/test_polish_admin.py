@@ -555,3 +555,41 @@ def test_copy_link_says_what_happened(client, make, login):
     login("ana@alpha.test")
     page = client.get(f"/e/alpha/home/visits/{visit.id}").get_data(as_text=True)
     assert 'data-done="Copied"' in page and 'data-failed="Link selected: copy it yourself"' in page
+
+
+# --- 12: the resident's home -------------------------------------------------------------
+
+
+def test_resident_home_shows_their_visitors_vehicles_cards_not_estate_totals(client, make, login, dbs):
+    from datetime import timedelta
+
+    from portal.models import AccessCard, AccessCardStatus, Vehicle
+
+    estate = make.estate("alpha", access_card_limit=2)
+    unit = make.unit(estate, "A1")
+    other = make.unit(estate, "A2")
+    ana = make.user("ana@alpha.test", estate=estate, role=Role.RESIDENT, full_name="Ana Okafor")
+    make.resident(estate, unit, "Ana Okafor", user=ana)
+    make.visit(estate, unit, ana, guests=(("Chidi Eze", "+2348090000011", None),))
+    make.visit(estate, unit, ana, guests=(("Tomorrow Guest", "+2348090000012", None),),
+               starts=timedelta(days=1), ends=timedelta(days=1, hours=3))
+    make.visit(estate, other, None, guests=(("Neighbour Guest", "+2348090000013", None),))
+    with dbs() as s:
+        s.add(Vehicle(estate_id=estate.id, unit_id=unit.id, plate="LAG123AB", make="Toyota"))
+        s.add(AccessCard(estate_id=estate.id, unit_id=unit.id, card_number="C-77", status=AccessCardStatus.ISSUED))
+        s.commit()
+    login("ana@alpha.test")
+    html = client.get("/e/alpha/home/").get_data(as_text=True)
+    assert "Chidi Eze" in html and "Tomorrow Guest" in html and "Neighbour Guest" not in html
+    assert "LAG123AB" in html and "C-77" in html and "Issued" in html
+    assert "Units in the estate" not in html and 'id="stat-units"' not in html
+    response = client.post(f"/e/alpha/home/units/{unit.id}/cards/request")
+    assert response.status_code == 302
+    assert "sent to the estate" in client.get("/e/alpha/home/").get_data(as_text=True)
+    with dbs() as s:
+        cards = s.scalars(sa.select(AccessCard).where(AccessCard.unit_id == unit.id)).all()
+        assert sorted(c.status.value for c in cards) == ["ISSUED", "REQUESTED"]
+    # The limit holds (2 cards); another household's unit is not found.
+    again = client.post(f"/e/alpha/home/units/{unit.id}/cards/request")
+    assert b"limit of 2 access cards" in client.get(again.headers["Location"]).data
+    assert client.post(f"/e/alpha/home/units/{other.id}/cards/request").status_code == 404

@@ -487,6 +487,18 @@ def list_visits(user: User, estate: Estate, filters: VisitFilters, page: int = 1
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
 
 
+def upcoming_visits(user: User, estate: Estate, limit: int = 5) -> tuple[list[Visit], bool]:
+    """The next `limit` active passes of the user's units that are not over (today's and
+    the coming ones, soonest first), and whether there are more (two queries)."""
+    now = utcnow()
+    rows = list(db.session.scalars(
+        sa.select(Visit).where(Visit.estate_id == estate.id, Visit.unit_id.in_(_unit_ids(user, estate)),
+                               Visit.status == VisitStatus.ACTIVE, Visit.valid_until > now)
+        .order_by(Visit.valid_from, Visit.id).limit(limit + 1).options(selectinload(Visit.visitors))
+    ))
+    return rows[:limit], len(rows) > limit
+
+
 def gate_history(estate: Estate, visit: Visit, limit: int = 50) -> list[GateEvent]:
     return list(db.session.scalars(
         sa.select(GateEvent).where(GateEvent.estate_id == estate.id, GateEvent.visit_id == visit.id)

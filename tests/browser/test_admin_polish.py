@@ -219,3 +219,15 @@ def test_the_csv_preview_shows_a_bad_rows_errors_on_a_desktop(new_page):
     good = page.locator("#row-2 td").nth(2).evaluate("e => getComputedStyle(e).backgroundColor")
     assert tint == "rgb(253, 236, 234)" and tint != good, (tint, good)
     _shot(page, "import_preview_desktop.png")
+
+
+def test_the_residents_home_on_a_phone(new_page):
+    page = new_page("phone", locale="es")
+    page.goto("/login")
+    sign_in(page, "resident@greenpark.test")
+    choose_language(page, "es")
+    expect(page.locator("#home-upcoming h2")).to_have_text("Sus visitas de hoy y las próximas")
+    expect(page.locator("#stat-units")).to_have_count(0)
+    expect(page.locator(".home-vehicles li").first).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    _shot(page, "resident_home_phone_es.png", full_page=True)
