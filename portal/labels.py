@@ -71,6 +71,13 @@ TARGET_TYPE_LABELS = {
     "Approval": _l("Join request"),
     "UserSession": _l("Session"),
     "OutboxMessage": _l("Message"),
+    "Visit": _l("Visitor pass"),
+    "WalkIn": _l("Walk-in"),
+    "Ban": _l("Ban"),
+    "FrequentVisitor": _l("Frequent visitor"),
+    "Incident": _l("Incident"),
+    "Notification": _l("Notification"),
+    "KioskToken": _l("Gate kiosk"),
 }
 
 # Visits and the gate (issue 5).

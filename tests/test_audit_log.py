@@ -40,7 +40,7 @@ def logs(estate_pair, dbs):
 
 
 def _actions(html: str) -> list[str]:
-    return re.findall(r"<td><code>([^<]+)</code></td>", html)
+    return re.findall(r"<code>([^<]+)</code></dd>", html)
 
 
 def test_admin_sees_this_estates_log_newest_first(client, logs, login):

@@ -138,7 +138,7 @@ def test_a_spreadsheet_export_with_bom_semicolons_and_decimal_commas_is_read(cli
     "rows, line, column, message",
     [
         (",B,1,APARTMENT,,,,\n", 2, "number", "This field is required."),
-        ("B1,B,1,CASTLE,,,,\n", 2, "type", "Unknown type “CASTLE”. Use one of: APARTMENT, HOUSE, TERRACE, DUPLEX, STUDIO, SHOP, OTHER."),
+        ("B1,B,1,CASTLE,,,,\n", 2, "type", "Unknown type “CASTLE”. Use one of: APARTMENT (Apartment), HOUSE (House), TERRACE (Terrace house), DUPLEX (Duplex), STUDIO (Studio), SHOP (Shop), OTHER (Other)."),
         ("B1,B,1,,three,,,\n", 2, "bedrooms", "Enter a whole number from 0 to 50."),
         ("B1,B,1,,,99,,\n", 2, "bathrooms", "Enter a whole number from 0 to 50."),
         ("B1,B,1,,,,big,\n", 2, "area_sqm", "Enter a number from 0 to 100000 with at most 2 decimals."),
@@ -306,7 +306,7 @@ def test_a_good_residents_file_imports_members_without_logins(client, admin, mak
         (",Ada,OWNER,,,,,", "unit", "This field is required."),
         ("A1,,OWNER,,,,,", "full_name", "This field is required."),
         ("A1,Ada,,,,,,", "type", "This field is required."),
-        ("A1,Ada,LANDLORD,,,,,", "type", "Unknown type “LANDLORD”. Use one of: OWNER, TENANT, FAMILY, STAFF."),
+        ("A1,Ada,LANDLORD,,,,,", "type", "Unknown type “LANDLORD”. Use one of: OWNER (Owner), TENANT (Tenant), FAMILY (Family), STAFF (Domestic staff)."),
         ("A1,Ada,OWNER,12,,,,", "phone", "Enter a valid phone number."),
         ("A1,Ada,OWNER,,ada@,,,", "email", "Enter a valid email address."),
         ("A1,Ada,OWNER,,,31/01/2024,,", "move_in_date", "Enter the date as YYYY-MM-DD, for example 2024-01-31."),

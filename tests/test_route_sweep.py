@@ -48,6 +48,7 @@ ENTERPRISE_RULES = _rules("/enterprise/")
 PUBLIC_ESTATE_ENDPOINTS = {
     "onboarding.join": "the public join form",
     "onboarding.join_sent": "the join form's thank-you page",
+    "public.estate_logo": "the estate's logo (the join page shows it; nothing else of the estate)",
 }
 SWEPT = [r for r in ESTATE_RULES if r.endpoint not in PUBLIC_ESTATE_ENDPOINTS]
 AREAS = ("admin", "gate", "home")
@@ -108,7 +109,7 @@ ARG_KINDS = {
     "walk_in_id": "walk_in",
 }
 ENTERPRISE_ARG_KINDS = {"estate_id": "estate", "user_id": "resident_user", "setting_id": "integration",
-                        "message_id": "test_message"}
+                        "message_id": "test_message", "invitation_id": "invitation"}
 # Converters the sweep can fill (an id is an int; a new kind of argument needs a look).
 KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "BoundedIntConverter"}  # the app's int: 0…2³¹−1
 

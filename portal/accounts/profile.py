@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import audit
 from portal.errors import InvalidValue
 from portal.extensions import db
-from portal.models import Estate, Membership, User
+from portal.models import Approval, Estate, Membership, Role, User
 from portal.phones import InvalidPhone, normalise_phone
 from portal.text import strip_bidi_controls
 
@@ -31,6 +31,34 @@ NOTIFICATION_EVENTS = {
 # "push": to the devices where the user turned notifications on (portal.accounts.push_subscriptions).
 NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS"), "push": _l("Push")}
 _DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
+
+# The part of the portal that sends each event. A preference is offered only for a part
+# that exists: billing and announcements add theirs to LIVE_FEATURES when they land.
+EVENT_FEATURES = {
+    "visitor_arrived": "visits", "walk_in_request": "visits", "invoice_issued": "billing",
+    "payment_received": "payments", "announcement": "announcements", "approval_decided": "onboarding",
+}
+LIVE_FEATURES = frozenset({"visits", "onboarding", "billing"})  # "payments": when online payments land
+# Events only a resident of a unit receives.
+RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_received"})
+
+
+def offered_events(user: User) -> list[str]:
+    """The events this user can receive, so can choose how: those of the parts of the
+    portal that exist, a resident's own only for residents, and the answer to a sign-up
+    request only for someone who asked to join (two queries)."""
+    roles = set(db.session.scalars(sa.select(Membership.role).where(Membership.user_id == user.id)))
+    applied = db.session.scalar(sa.select(Approval.id).where(Approval.user_id == user.id).limit(1)) is not None
+    offered = []
+    for event in NOTIFICATION_EVENTS:
+        if EVENT_FEATURES[event] not in LIVE_FEATURES:
+            continue
+        if event in RESIDENT_EVENTS and Role.RESIDENT not in roles:
+            continue
+        if event == "approval_decided" and not applied:
+            continue
+        offered.append(event)
+    return offered
 
 
 def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
@@ -52,10 +80,14 @@ def wants_notification(user: User, event: str, channel: str) -> bool:
     return notification_prefs(user).get(event, {}).get(channel, False)
 
 
-def update_notification_prefs(user: User, chosen: dict[str, dict[str, bool]]) -> None:
+def update_notification_prefs(user: User, chosen: dict[str, dict[str, bool]],
+                              offered: list[str] | None = None) -> None:
+    """Save the choices for the `offered` events (all by default); the others keep theirs."""
     before = notification_prefs(user)
+    offered_set = set(NOTIFICATION_EVENTS if offered is None else offered)
     after = {
-        event: {channel: bool((chosen.get(event) or {}).get(channel)) for channel in NOTIFICATION_CHANNELS}
+        event: ({channel: bool((chosen.get(event) or {}).get(channel)) for channel in NOTIFICATION_CHANNELS}
+                if event in offered_set else before[event])
         for event in NOTIFICATION_EVENTS
     }
     if after == before:

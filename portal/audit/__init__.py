@@ -21,6 +21,10 @@ client_address: ContextVar[str | None] = ContextVar("audit_client_address", defa
 
 def _fields(action: str, target: Any, actor_id: int | None, estate_id: int | None, before: dict | None,
             after: dict | None) -> dict:
+    # A proxy (flask-login's current_user) names the object it stands for, not itself.
+    unwrap = getattr(target, "_get_current_object", None)
+    if callable(unwrap):
+        target = unwrap()
     return {
         "action": action,
         "target_type": type(target).__name__,

@@ -18,7 +18,22 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
 from portal.extensions import db
-from portal.models import AuditLog, Estate, User
+from portal.models import (
+    AccessCard,
+    Approval,
+    AuditLog,
+    Ban,
+    Estate,
+    FrequentVisitor,
+    Invitation,
+    Membership,
+    Resident,
+    Unit,
+    User,
+    Vehicle,
+    VisitGuest,
+    WalkIn,
+)
 from portal.text import like_pattern
 
 PLATFORM = -1  # the estate filter value for rows that belong to no estate
@@ -47,6 +62,7 @@ class AuditRow:
     log: AuditLog
     actor: User | None
     estate: Estate | None
+    target_name: str | None = None  # what people call the target (a name, a unit number, a plate)
 
     @property
     def changes(self) -> list[tuple[str, object, object]]:
@@ -82,15 +98,67 @@ def _scoped(estate: Estate | None, filters: AuditFilters, tz: ZoneInfo):
     return stmt
 
 
+# How to name each kind of target: a statement of (id, name) for a set of ids.
+_NAMERS = {
+    "User": lambda ids: sa.select(User.id, User.full_name).where(User.id.in_(ids)),
+    "Membership": lambda ids: sa.select(Membership.id, User.full_name).join(User, User.id == Membership.user_id)
+    .where(Membership.id.in_(ids)),
+    "Approval": lambda ids: sa.select(Approval.id, User.full_name).join(User, User.id == Approval.user_id)
+    .where(Approval.id.in_(ids)),
+    "Visit": lambda ids: sa.select(VisitGuest.visit_id, sa.func.min(VisitGuest.full_name))
+    .where(VisitGuest.visit_id.in_(ids)).group_by(VisitGuest.visit_id),
+    "WalkIn": lambda ids: sa.select(WalkIn.id, WalkIn.visitor_name).where(WalkIn.id.in_(ids)),
+    "Estate": lambda ids: sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)),
+    "Unit": lambda ids: sa.select(Unit.id, Unit.number).where(Unit.id.in_(ids)),
+    "Resident": lambda ids: sa.select(Resident.id, Resident.full_name).where(Resident.id.in_(ids)),
+    "Vehicle": lambda ids: sa.select(Vehicle.id, Vehicle.plate).where(Vehicle.id.in_(ids)),
+    "AccessCard": lambda ids: sa.select(AccessCard.id, AccessCard.card_number).where(AccessCard.id.in_(ids)),
+    "Invitation": lambda ids: sa.select(Invitation.id, Invitation.full_name).where(Invitation.id.in_(ids)),
+    "Ban": lambda ids: sa.select(Ban.id, Ban.phone).where(Ban.id.in_(ids)),
+    "FrequentVisitor": lambda ids: sa.select(FrequentVisitor.id, FrequentVisitor.full_name)
+    .where(FrequentVisitor.id.in_(ids)),
+}
+
+
+def _target_names(logs: list[AuditLog]) -> dict[tuple[str, int], str]:
+    """What each row's target is called today, in one query (a UNION ALL over the kinds of
+    target), whatever the page holds."""
+    if not logs:
+        return {}
+    wanted: dict[str, set[int]] = {kind: set() for kind in _NAMERS}
+    for log in logs:
+        if log.target_id and log.target_type in _NAMERS:
+            wanted[log.target_type].add(log.target_id)
+    parts = []
+    for kind, namer in _NAMERS.items():
+        stmt = namer(wanted[kind])
+        id_col, name_col = stmt.selected_columns
+        parts.append(stmt.with_only_columns(sa.literal(kind).label("kind"), id_col.label("target_id"),
+                                            sa.cast(name_col, sa.String).label("name")))
+    rows = db.session.execute(sa.union_all(*parts)).all()
+    return {(kind, target_id): name for kind, target_id, name in rows if name}
+
+
 def _with_people(logs: list[AuditLog]) -> list[AuditRow]:
-    """Actors and estates of a batch of rows, in two queries."""
+    """Actors, estates and target names of a batch of rows, in three queries."""
     actor_ids = {log.actor_user_id for log in logs if log.actor_user_id}
     estate_ids = {log.estate_id for log in logs if log.estate_id}
     actors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     estates = (
         {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.id.in_(estate_ids)))} if estate_ids else {}
     )
-    return [AuditRow(log, actors.get(log.actor_user_id), estates.get(log.estate_id)) for log in logs]
+    names = _target_names(logs)
+    return [AuditRow(log, actors.get(log.actor_user_id), estates.get(log.estate_id),
+                     names.get((log.target_type, log.target_id))) for log in logs]
+
+
+def recent(estate: Estate, limit: int = 8) -> list[AuditRow]:
+    """The estate's latest entries, with their people (the dashboard's recent activity)."""
+    logs = list(db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.estate_id == estate.id)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit)
+    ))
+    return _with_people(logs)
 
 
 def list_entries(estate: Estate | None, filters: AuditFilters, tz: ZoneInfo, page: int = 1,

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from babel import Locale
-from babel.numbers import is_currency
+from babel.core import get_global
+from babel.languages import get_official_languages
+from babel.numbers import get_territory_currencies, is_currency
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -32,7 +34,14 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.onboarding.invitations import InviteData, create_invitation
+from portal.onboarding.invitations import (
+    InvitationStatus,
+    InviteData,
+    create_invitation,
+    invitation_status,
+    resend_invitation,
+    revoke_invitation,
+)
 from portal.phones import InvalidPhone, normalise_phone
 from portal.text import like_pattern
 
@@ -69,6 +78,13 @@ class EstateRow:
     residents: int
     pending_approvals: int
     admins: int
+    # The newest admin invitation still open (pending or expired; not accepted or revoked),
+    # for an estate that has no admin yet.
+    admin_invitation: Invitation | None = None
+
+    @property
+    def invitation_status(self) -> InvitationStatus | None:
+        return invitation_status(self.admin_invitation) if self.admin_invitation else None
 
 
 def list_estates(filters: EstateFilters, page: int = 1, per_page: int = 25) -> Pagination:
@@ -85,8 +101,73 @@ def list_estates(filters: EstateFilters, page: int = 1, per_page: int = 25) -> P
                              error_out=False, max_per_page=100)
     estates = list(pagination.items)
     counts = _counts([e.id for e in estates]) if estates else {}
-    pagination.items = [EstateRow(e, *counts.get(e.id, (0, 0, 0, 0))) for e in estates]
+    invitations = _open_admin_invitations([e.id for e in estates]) if estates else {}
+    pagination.items = [EstateRow(e, *counts.get(e.id, (0, 0, 0, 0)), admin_invitation=invitations.get(e.id))
+                        for e in estates]
     return pagination
+
+
+def _open_admin_invitations(estate_ids: list[int]) -> dict[int, Invitation]:
+    """The newest open admin invitation of each estate (one query)."""
+    rows = db.session.scalars(
+        sa.select(Invitation).where(Invitation.estate_id.in_(estate_ids), Invitation.role == Role.ESTATE_ADMIN,
+                                    Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    newest: dict[int, Invitation] = {}
+    for invitation in rows:
+        newest.setdefault(invitation.estate_id, invitation)
+    return newest
+
+
+@dataclass(frozen=True)
+class EstateDetail:
+    row: EstateRow
+    admins: list[User]
+    invitations: list[tuple[Invitation, InvitationStatus]]  # its admin invitations, newest first
+
+
+def estate_detail(estate_id: int) -> EstateDetail:
+    """One estate for the enterprise console: its counts, admins and admin invitations
+    (four queries)."""
+    estate = get_estate(estate_id)
+    counts = _counts([estate.id]).get(estate.id, (0, 0, 0, 0))
+    admins = list(db.session.scalars(
+        sa.select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.estate_id == estate.id, Membership.role == Role.ESTATE_ADMIN)
+        .order_by(sa.func.lower(User.full_name), User.id)
+    ))
+    invitations = list(db.session.scalars(
+        sa.select(Invitation).where(Invitation.estate_id == estate.id, Invitation.role == Role.ESTATE_ADMIN)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(20)
+    ))
+    now = utcnow()
+    open_ = next((i for i in invitations if i.accepted_at is None and i.revoked_at is None), None)
+    return EstateDetail(EstateRow(estate, *counts, admin_invitation=open_), admins,
+                        [(i, invitation_status(i, now)) for i in invitations])
+
+
+def _enterprise_only(actor: User) -> None:
+    if not actor.is_enterprise_admin:
+        raise Forbidden(_l("Only enterprise admins may manage the estates of the platform."))
+
+
+def invite_admin(actor: User, estate_id: int, full_name: str, email: str, phone: str = "") -> Invitation:
+    """Invite another admin to an estate (its first, when the first invitation lapsed)."""
+    _enterprise_only(actor)
+    estate = get_estate(estate_id)
+    return create_invitation(actor, EstateAccess(estate, (), as_enterprise_admin=True, user=actor),
+                             InviteData(role=Role.ESTATE_ADMIN, full_name=full_name, email=email, phone=phone))
+
+
+def resend_admin_invitation(actor: User, estate_id: int, invitation_id: int) -> Invitation:
+    _enterprise_only(actor)
+    return resend_invitation(actor, get_estate(estate_id), invitation_id)
+
+
+def revoke_admin_invitation(actor: User, estate_id: int, invitation_id: int) -> Invitation:
+    _enterprise_only(actor)
+    return revoke_invitation(actor, get_estate(estate_id), invitation_id)
 
 
 def _counts(estate_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
@@ -142,6 +223,29 @@ def country_choices(locale: str) -> list[tuple[str, str]]:
     territories = Locale.parse(locale).territories
     return sorted(((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()
                    and code not in {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}), key=lambda c: c[1])
+
+
+def all_timezones() -> list[str]:
+    """Every zone some country uses, and the common ones, by name."""
+    zones = {zone for country_zones in get_global("territory_zones").values() for zone in country_zones}
+    return sorted(zones | set(COMMON_TIMEZONES))
+
+
+def country_defaults(country: str) -> tuple[str, str, str]:
+    """What an estate in `country` most likely uses: (time zone, currency, language), from
+    CLDR (Babel): its zone (a common one when it has several: America/New_York for the US),
+    its current currency, and Spanish where Spanish is an official language, else English."""
+    zones = list(get_global("territory_zones").get(country, ()))
+    common = [z for z in COMMON_TIMEZONES if z in zones]
+    zone = (common or zones or ["UTC"])[0]
+    currencies = get_territory_currencies(country, tender=True)
+    language = "es" if "es" in get_official_languages(country, de_facto=True) else "en"
+    return zone, (currencies[0] if currencies else ""), language
+
+
+def country_defaults_table() -> dict[str, tuple[str, str, str]]:
+    """country_defaults for every country (the "Add an estate" form suggests from it)."""
+    return {code: country_defaults(code) for code, _name in country_choices("en")}
 
 
 def _validate(data: EstateData) -> EstateData:

@@ -8,7 +8,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
-from portal.models import AuditLog, Estate, Membership, Resident, Role, Unit, User
+from portal.models import (
+    AccessCard,
+    AccessCardStatus,
+    Estate,
+    Membership,
+    Resident,
+    Role,
+    Unit,
+    User,
+    Vehicle,
+)
 from portal.text import like_pattern
 
 
@@ -52,32 +62,37 @@ def estate_counts(estate: Estate) -> EstateCounts:
     return EstateCounts(*row)
 
 
-def recent_audit(estate: Estate, limit: int = 8) -> list[tuple[AuditLog, User | None]]:
-    rows = db.session.execute(
-        sa.select(AuditLog, User)
-        .outerjoin(User, User.id == AuditLog.actor_user_id)
-        .where(AuditLog.estate_id == estate.id)
-        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-        .limit(limit)
-    ).all()
-    return [(log, user) for log, user in rows]
-
-
 def household_of(user: User, estate: Estate) -> list[Unit]:
-    """The units where this user lives in the estate, with their current members."""
+    """The units where this user lives in the estate, with their current members, their
+    vehicles and their access cards not deactivated (four queries)."""
     unit_ids = sa.select(Resident.unit_id).where(
         Resident.estate_id == estate.id, Resident.user_id == user.id, Resident.move_out_date.is_(None)
     )
     units = db.session.scalars(
         sa.select(Unit)
-        .where(Unit.estate_id == estate.id, Unit.id.in_(unit_ids))
+        .where(Unit.estate_id == estate.id, Unit.id.in_(unit_ids), Unit.archived_at.is_(None))
         .options(selectinload(Unit.residents))
-        .order_by(Unit.number)
+        .order_by(Unit.sort_key)
     ).all()
+    ids = [unit.id for unit in units]
+    vehicles: dict[int, list[Vehicle]] = {i: [] for i in ids}
+    cards: dict[int, list[AccessCard]] = {i: [] for i in ids}
+    if ids:
+        for vehicle in db.session.scalars(sa.select(Vehicle).where(
+                Vehicle.estate_id == estate.id, Vehicle.unit_id.in_(ids), Vehicle.removed_at.is_(None))
+                .order_by(Vehicle.plate)):
+            vehicles[vehicle.unit_id].append(vehicle)
+        for card in db.session.scalars(sa.select(AccessCard).where(
+                AccessCard.estate_id == estate.id, AccessCard.unit_id.in_(ids),
+                AccessCard.status != AccessCardStatus.DEACTIVATED).order_by(AccessCard.id)):
+            cards[card.unit_id].append(card)
     for unit in units:
         unit.current_residents = sorted(
             (r for r in unit.residents if r.move_out_date is None), key=lambda r: (r.resident_type, r.full_name)
         )
+        unit.vehicles = vehicles[unit.id]
+        unit.cards = cards[unit.id]
+        unit.my_resident_id = next((r.id for r in unit.current_residents if r.user_id == user.id), None)
     return list(units)
 
 
@@ -87,7 +102,7 @@ def search_residents(estate: Estate, query: str, page: int = 1, per_page: int = 
         _active_residents(estate.id)
         .join(Unit, Unit.id == Resident.unit_id)
         .options(joinedload(Resident.unit))
-        .order_by(Unit.number, Resident.full_name)
+        .order_by(Unit.sort_key, Resident.full_name)
     )
     query = query.strip()
     if query:

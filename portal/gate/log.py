@@ -29,6 +29,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
+from portal.labels import PASS_STATE_LABELS, PASS_TYPE_LABELS, VISIT_STATUS_LABELS
 from portal.models import (
     Estate,
     GateEvent,
@@ -45,7 +46,7 @@ from portal.models import (
 )
 from portal.phones import phone_digits
 from portal.text import like_pattern, plate_pattern
-from portal.visits.rules import Refusal
+from portal.visits.rules import REFUSAL_MESSAGES, Refusal
 from portal.visits.service import pass_state
 
 EXPORT_BATCH = 500
@@ -218,9 +219,11 @@ def iter_visits(estate: Estate, filters: VisitLogFilters, now: datetime) -> Iter
             return
 
 
+# The codes (pass_type, status, state) stay as they are for spreadsheets and imports; each
+# *_label column says the same in the reader's language.
 VISIT_CSV_COLUMNS = ("id", "code", "pass_type", "status", "state", "unit", "host", "visitors", "phones", "plates",
                      "valid_from", "valid_until", "entries_used", "max_entries", "inside", "purpose", "created_at",
-                     "revoked_at")
+                     "revoked_at", "pass_type_label", "status_label", "state_label")
 
 
 def visits_csv(estate: Estate, visits: Iterator[Visit], now: datetime) -> Iterator[str]:
@@ -229,14 +232,17 @@ def visits_csv(estate: Estate, visits: Iterator[Visit], now: datetime) -> Iterat
 
     def records():
         for v in visits:
-            yield [v.id, v.visitor_code, v.pass_type.value, v.status.value, pass_state(v, now, estate.timezone),
+            state = pass_state(v, now, estate.timezone)
+            yield [v.id, v.visitor_code, v.pass_type.value, v.status.value, state,
                    v.unit.number, v.host.display_name if v.host else "",
                    "; ".join(g.full_name for g in v.visitors if g.full_name),
                    "; ".join(g.phone for g in v.visitors if g.phone),
                    "; ".join(g.plate for g in v.visitors if g.plate),
                    local_text(v.valid_from, tz), local_text(v.valid_until, tz), v.entries_used,
                    "" if v.max_entries is None else v.max_entries, "yes" if v.people_inside else "no", v.purpose,
-                   local_text(v.created_at, tz), local_text(v.revoked_at, tz)]
+                   local_text(v.created_at, tz), local_text(v.revoked_at, tz),
+                   str(PASS_TYPE_LABELS[v.pass_type]), str(VISIT_STATUS_LABELS[v.status]),
+                   str(PASS_STATE_LABELS.get(state, state))]
 
     return _csv(VISIT_CSV_COLUMNS, records())
 
@@ -266,7 +272,7 @@ def visit_events(estate: Estate, visit: Visit, limit: int = 100) -> list[EventRo
 def estate_units(estate: Estate) -> list[tuple[int, str]]:
     """(id, number) of every unit of the estate, archived ones too (for the unit filter)."""
     return [(r.id, r.number) for r in db.session.execute(
-        sa.select(Unit.id, Unit.number).where(Unit.estate_id == estate.id).order_by(Unit.number)
+        sa.select(Unit.id, Unit.number).where(Unit.estate_id == estate.id).order_by(Unit.sort_key)
     )]
 
 
@@ -364,7 +370,7 @@ def iter_events(estate: Estate, filters: EventFilters) -> Iterator[EventRow]:
 
 
 EVENT_CSV_COLUMNS = ("id", "occurred_at", "event_type", "reason", "gate", "method", "guard", "code", "unit",
-                     "visitors", "device_id")
+                     "visitors", "device_id", "event_type_label", "reason_label", "method_label")
 
 
 def events_csv(estate: Estate, rows: Iterator[EventRow]) -> Iterator[str]:
@@ -375,7 +381,10 @@ def events_csv(estate: Estate, rows: Iterator[EventRow]) -> Iterator[str]:
             e, v = row.event, row.event.visit
             yield [e.id, local_text(e.occurred_at, tz), e.event_type.value, e.reason or "", e.gate, e.method.value,
                    row.guard.display_name if row.guard else "", v.visitor_code if v else "", v.unit.number if v else "",
-                   "; ".join(g.full_name for g in v.visitors if g.full_name) if v else "", e.device_id or ""]
+                   "; ".join(g.full_name for g in v.visitors if g.full_name) if v else "", e.device_id or "",
+                   str(EVENT_TYPE_LABELS[e.event_type.value]),
+                   str(REFUSAL_MESSAGES[Refusal(e.reason)]) if e.reason in Refusal.__members__ else (e.reason or ""),
+                   str(METHOD_LABELS[e.method.value])]
 
     return _csv(EVENT_CSV_COLUMNS, records())
 

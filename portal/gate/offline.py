@@ -152,7 +152,7 @@ def bootstrap(estate: Estate, now: datetime, device_id: str | None = None) -> di
         .join(Unit, Unit.id == Resident.unit_id)
         .where(Resident.estate_id == estate.id, Unit.estate_id == estate.id, Resident.move_out_date.is_(None),
                Unit.archived_at.is_(None))
-        .order_by(Unit.number, Resident.full_name, Resident.id)
+        .order_by(Unit.sort_key, Resident.full_name, Resident.id)
     ).all()
     entered = (
         sa.select(sa.func.max(GateEvent.occurred_at))

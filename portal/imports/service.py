@@ -18,6 +18,7 @@ import enum
 import io
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,12 +26,15 @@ from decimal import Decimal, InvalidOperation
 
 import email_validator
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
+from portal.labels import RESIDENT_TYPE_LABELS, UNIT_TYPE_LABELS
 from portal.models import (
     Estate,
     ImportPreview,
@@ -243,17 +247,32 @@ def _area(value: str) -> str | None:
     return str(number.quantize(Decimal("0.01")))
 
 
-def _choice(enum_cls: type[enum.Enum], default=None) -> Check:
-    choices = ", ".join(m.value for m in enum_cls)
+def _plain_word(text: str) -> str:
+    """A word as typed, compared without case, accents or extra spaces."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(str(text).split()).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _choice(enum_cls: type[enum.Enum], labels: dict, default=None) -> Check:
+    """A code (OWNER) or its word in any of the portal's languages (Owner, Propietario)."""
+    words: dict[str, str] = {}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            for member, label in labels.items():
+                words[_plain_word(str(label))] = getattr(member, "value", member)
 
     def check(value: str) -> str:
         if not value:
             if default is None:
                 raise _Bad(REQUIRED)
             return default.value
-        if value.upper() not in enum_cls.__members__:
+        if value.upper() in enum_cls.__members__:
+            return value.upper()
+        code = words.get(_plain_word(value))
+        if code is None:
+            choices = ", ".join(f"{m.value} ({labels[m]})" for m in enum_cls)
             raise _Bad(_l("Unknown type “%(value)s”. Use one of: %(choices)s.", value=value, choices=choices))
-        return value.upper()
+        return code
     return check
 
 
@@ -294,12 +313,12 @@ def _checks(kind: ImportKind, estate: Estate) -> dict[str, Check]:
     if kind == ImportKind.UNITS:
         return {
             "number": _text(40, required=True), "block": _text(40), "floor": _text(20),
-            "type": _choice(UnitType, default=UnitType.APARTMENT), "bedrooms": _whole_number,
+            "type": _choice(UnitType, UNIT_TYPE_LABELS, default=UnitType.APARTMENT), "bedrooms": _whole_number,
             "bathrooms": _whole_number, "area_sqm": _area, "notes": _text(2000),
         }
     return {
         "unit": _text(40, required=True), "full_name": _text(160, required=True),
-        "type": _choice(ResidentType), "phone": _phone(estate.country), "email": _email,
+        "type": _choice(ResidentType, RESIDENT_TYPE_LABELS), "phone": _phone(estate.country), "email": _email,
         "move_in_date": _date, "emergency_contact_name": _text(160),
         "emergency_contact_phone": _phone(estate.country),
     }

@@ -30,6 +30,12 @@ class Estate(TimestampMixin, Base):
         str_enum(EstateStatus), default=EstateStatus.ACTIVE, index=True
     )
     brand_color: Mapped[str] = mapped_column(sa.String(7), default="#1e6b52")
+    # The estate's profile, edited by its admins: how residents reach the management office,
+    # and a logo (a small PNG made on upload, kept in the row; logo_version names its URL).
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    logo_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Short code residents type on the public join page (e.g. GRNPRK).
     join_code: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
     access_card_limit: Mapped[int] = mapped_column(default=4)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.models.base import Base, TimestampMixin, UTCDateTime, str_enum
 from portal.models.user import User
@@ -28,6 +29,22 @@ class UnitType(enum.StrEnum):
     OTHER = "OTHER"
 
 
+_DIGITS = re.compile(r"\d+")
+SORT_KEY_LENGTH = 255
+
+
+def natural_key(label: str) -> str:
+    """A unit label as it sorts for people: case and spacing ignored, each run of digits
+    compared as a number ("A2" < "A10", "Casa 2" < "Casa 10"): digits are padded to 10
+    places (a longer run keeps its length, so it still sorts after shorter ones)."""
+    text = " ".join((label or "").casefold().split())
+    return _DIGITS.sub(lambda m: m.group(0).lstrip("0").rjust(10, "0"), text)[:SORT_KEY_LENGTH]
+
+
+def _sort_key_default(context) -> str:
+    return natural_key(context.get_current_parameters().get("number") or "")
+
+
 class Unit(TimestampMixin, Base):
     """A residence. Its status (VACANT/OCCUPIED) is derived from its current residents."""
 
@@ -36,6 +53,9 @@ class Unit(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
     number: Mapped[str] = mapped_column(sa.String(40))
+    # natural_key(number), kept by the model (see `_keep_sort_key`; bulk inserts get it
+    # from the column default), so that SQL orders units as people do and pages stay right.
+    sort_key: Mapped[str] = mapped_column(sa.String(SORT_KEY_LENGTH), default=_sort_key_default, server_default="")
     block: Mapped[str] = mapped_column(sa.String(40), default="")
     floor: Mapped[str] = mapped_column(sa.String(20), default="")
     unit_type: Mapped[UnitType] = mapped_column(str_enum(UnitType, 40), default=UnitType.APARTMENT)
@@ -51,8 +71,14 @@ class Unit(TimestampMixin, Base):
         # Numbers are unique per estate whatever their case (A12 and a12 are one unit).
         sa.Index("uq_unit_estate_number_lower", "estate_id", sa.func.lower(number), unique=True),
         sa.Index("ix_unit_estate_block", "estate_id", "block"),
+        sa.Index("ix_unit_estate_sort_key", "estate_id", "sort_key"),
         sa.Index("ix_unit_estate_type", "estate_id", "unit_type"),
     )
+
+    @validates("number")
+    def _keep_sort_key(self, _key: str, value: str) -> str:
+        self.sort_key = natural_key(value)
+        return value
 
     def __repr__(self) -> str:
         return f"<Unit {self.number}>"

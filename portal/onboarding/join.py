@@ -101,7 +101,7 @@ def join_units(estate: Estate) -> list[Unit]:
     return list(db.session.scalars(
         sa.select(Unit)
         .where(Unit.estate_id == estate.id, Unit.archived_at.is_(None))
-        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+        .order_by(Unit.block, Unit.sort_key)
     ))
 
 

@@ -81,8 +81,8 @@ def list_units(estate: Estate, filters: UnitFilters, page: int = 1, per_page: in
         like = like_pattern(filters.q)
         stmt = stmt.where(sa.or_(sa.func.lower(Unit.number).like(like, escape="\\"),
                                  sa.func.lower(Unit.notes).like(like, escape="\\")))
-    # Natural-ish order: block, then number by length, then number (A2 before A10).
-    stmt = stmt.order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+    # Natural order: block, then the number as people read it (A2 before A10).
+    stmt = stmt.order_by(Unit.block, Unit.sort_key)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
     units = list(pagination.items)
     counts = dict(db.session.execute(

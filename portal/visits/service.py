@@ -259,7 +259,7 @@ def resident_units(user: User, estate: Estate) -> list[Unit]:
     """The units the user currently lives in, in this estate (one query)."""
     return list(db.session.scalars(
         sa.select(Unit).where(Unit.estate_id == estate.id, Unit.id.in_(_unit_ids(user, estate)))
-        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+        .order_by(Unit.block, Unit.sort_key)
     ))
 
 
@@ -273,7 +273,7 @@ def estate_units(estate: Estate) -> list[Unit]:
     """Every current unit of the estate, for an admin's unit picker."""
     return list(db.session.scalars(
         sa.select(Unit).where(Unit.estate_id == estate.id, Unit.archived_at.is_(None))
-        .order_by(Unit.block, sa.func.length(Unit.number), Unit.number)
+        .order_by(Unit.block, Unit.sort_key)
     ))
 
 
@@ -509,6 +509,18 @@ def list_visits(user: User, estate: Estate, filters: VisitFilters, page: int = 1
                                  sa.func.lower(Visit.purpose).like(like, escape="\\")))
     stmt = stmt.options(selectinload(Visit.visitors), joinedload(Visit.unit))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
+
+
+def upcoming_visits(user: User, estate: Estate, limit: int = 5) -> tuple[list[Visit], bool]:
+    """The next `limit` active passes of the user's units that are not over (today's and
+    the coming ones, soonest first), and whether there are more (two queries)."""
+    now = utcnow()
+    rows = list(db.session.scalars(
+        sa.select(Visit).where(Visit.estate_id == estate.id, Visit.unit_id.in_(_unit_ids(user, estate)),
+                               Visit.status == VisitStatus.ACTIVE, Visit.valid_until > now)
+        .order_by(Visit.valid_from, Visit.id).limit(limit + 1).options(selectinload(Visit.visitors))
+    ))
+    return rows[:limit], len(rows) > limit
 
 
 def gate_history(estate: Estate, visit: Visit, limit: int = 50) -> list[GateEvent]:

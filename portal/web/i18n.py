@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -41,8 +41,20 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    estate = g.get("estate") if has_request_context() else None
-    return estate.timezone if estate is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    """The estate's zone on its pages; elsewhere the user's own (the browser's zone, which
+    static/js/app.js keeps in the `tz` cookie), else the default."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    estate = g.get("estate")
+    if estate is not None:
+        return estate.timezone
+    zone = request.cookies.get("tz", "")
+    return zone if zone in _known_zones() else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 @lru_cache(maxsize=64)
@@ -72,13 +84,21 @@ def percent_bp(basis_points: int) -> str:
     return numbers.format_decimal(Decimal(basis_points).scaleb(-2), format="0.##", locale=formatting_locale())
 
 
-def datetime_filter(value: datetime | None, fmt: str = "medium", tz: str | None = None) -> str:
-    """A date and time in the current language, in the time zone `tz` (a name) if given,
-    else the estate's (the request's time zone)."""
+def datetime_filter(value: datetime | None, fmt: str = "medium", tz=None) -> str:
+    """A moment as people read it: the date in the user's language and region, the time
+    without seconds, in `tz` (a zone or its name) or the page's zone (the estate's, or
+    the user's own outside an estate)."""
     if value is None:
         return ""
-    return dates.format_datetime(value, fmt, tzinfo=ZoneInfo(tz) if tz else get_timezone(),
-                                 locale=formatting_locale())
+    zone = (ZoneInfo(tz) if isinstance(tz, str) else tz) or get_timezone()
+    locale = formatting_locale()
+    if fmt == "short":
+        return dates.format_datetime(value, "short", tzinfo=zone, locale=locale)
+    local = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    day = dates.format_date(local.date(), fmt, locale=locale)
+    clock = dates.format_time(local, "short", locale=locale)
+    pattern = str(locale.datetime_formats.get(fmt) or "{1} {0}")
+    return pattern.replace("{1}", day).replace("{0}", clock)
 
 
 def date_filter(value: date | datetime | None, fmt: str = "medium") -> str:

@@ -9,7 +9,7 @@ the estate gets a 404 (never a 403 that confirms the estate exists).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, g
+from flask import Blueprint, Flask, current_app, g, session
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -66,8 +66,38 @@ def estate_blueprint(name: str, import_name: str, role: Role) -> Blueprint:
         g.estate = access.estate
         g.access = access
         g.membership = access.membership_for(role)
+        remember_area(name, access.estate.slug)
 
     return bp
+
+
+AREA_ROLES = {"admin": Role.ESTATE_ADMIN, "gate": Role.GUARD, "resident": Role.RESIDENT}
+
+
+def remember_area(area: str, slug: str) -> None:
+    """Note the estate area the user is in, so that the pages outside it (profile,
+    notifications) keep its name, colour, menu and time zone."""
+    value = f"{area}:{slug}"
+    if session.get("last_area") != value:
+        session["last_area"] = value
+
+
+def load_last_area(user) -> None:
+    """On a page outside any estate: g.estate and g.context_area from the area the user was
+    last in, if they still belong there and it is open (else nothing)."""
+    area, _sep, slug = (session.get("last_area") or "").partition(":")
+    role = AREA_ROLES.get(area)
+    if role is None or not slug:
+        return
+    memberships = g.get("_switcher")
+    if memberships is None:
+        memberships = g._switcher = user_memberships(user)
+    for membership in memberships:
+        if membership.estate.slug == slug and membership.estate.is_open and \
+                (membership.role == role or user.is_enterprise_admin):
+            g.estate = membership.estate
+            g.context_area = area
+            return
 
 
 def user_memberships(user) -> list[Membership]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from jinja2_fragments.flask import render_block
 
 from portal import labels
 from portal.models import PassType, Role, Visit
-from portal.web import tenancy
+from portal.web import audit_sentences, tenancy
 
 
 def fragment_request() -> bool:
@@ -75,7 +76,10 @@ def init_app(app: Flask) -> None:
     tenancy.init_app(app)
     app.jinja_env.globals.update(labels.JINJA_GLOBALS)
     app.jinja_env.globals.update(
-        area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day
+        area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day,
+        unit_title=unit_title,
+        audit_sentence=audit_sentences.sentence, audit_action_name=audit_sentences.action_name,
+        audit_field_name=audit_sentences.field_name, audit_value=audit_sentences.value_text,
     )
 
     @app.context_processor
@@ -134,6 +138,18 @@ def clock(value: time | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(get_timezone()).time()
     return dates.format_time(value, "short", locale=formatting_locale())
+
+
+_NAMED_UNIT = re.compile(r"^[^\W\d_]{2,}[\s.-]")
+
+
+def unit_title(number: str) -> str:
+    """A unit as a heading: "Unit A12", but "Casa 7" or "House 2" as they are (a label
+    that starts with a word needs no "Unit" before it: not "Unidad Casa 7")."""
+    from flask_babel import gettext
+
+    number = number or ""
+    return number if _NAMED_UNIT.match(number) else gettext("Unit %(number)s", number=number)
 
 
 def pass_last_day(visit: Visit):

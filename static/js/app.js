@@ -1,6 +1,14 @@
 // Gatehouse: keep what lives outside <body> in step after hx-boost swaps, which
 // replace only the body: the page language, the estate colour and the CSRF token.
 (function () {
+  // The user's own time zone, for the pages outside an estate (portal/web/i18n.py).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: the default zone */ }
+
   function pageMeta() {
     return document.getElementById("page-meta");
   }
@@ -25,7 +33,8 @@
 //   data-submit-on-change         a field that submits its form when it changes
 //   data-print                    a button that opens the print dialog
 //   data-copy="<selector>"        a button that copies the named field's value, then
-//                                 reads data-done ("Copied")
+//                                 reads data-done ("Copied"); where the clipboard refuses,
+//                                 it selects the field and reads data-failed instead
 //   data-reset-on-success         an htmx form that clears itself after a good answer
 //   data-trigger-on-success="ev"  an htmx form that fires `ev` on <body> after a good answer
 //   data-close-on="ev"            a <details> that closes when `ev` reaches it
@@ -68,8 +77,17 @@
     var button = closestData(event.target, "copy");
     if (button) {
       var source = document.querySelector(button.dataset.copy);
-      if (source && navigator.clipboard) navigator.clipboard.writeText(source.value).catch(function () {});
-      if (button.dataset.done) button.textContent = button.dataset.done;
+      // "Copied" only once the clipboard took it; otherwise select the text and say so.
+      var failed = function () {
+        if (source && source.select) { source.focus(); source.select(); }
+        if (button.dataset.failed) button.textContent = button.dataset.failed;
+      };
+      var done = function () { if (button.dataset.done) button.textContent = button.dataset.done; };
+      if (source && navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.value).then(done, failed);
+      } else {
+        failed();
+      }
     }
   });
 
@@ -106,5 +124,21 @@
       details.dataset.closeOnBound = "1";
       details.addEventListener(details.dataset.closeOn, function () { details.open = false; });
     });
+  });
+})();
+
+// The admin menu's group dropdowns (wide screens): a click elsewhere or Escape closes them.
+(function () {
+  function closeGroups(except) {
+    document.querySelectorAll(".menu-group > details[open]").forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest ? event.target.closest(".menu-group > details") : null;
+    closeGroups(inside);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeGroups(null);
   });
 })();

@@ -9,7 +9,12 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +78,9 @@ def test_revoking_another_session_signs_that_browser_out(new_page, live_server):
     sign_in(laptop, "resident@lasflores.test")
     phone = _accept_confirms(new_page("phone"))
     phone.goto("/login")
+    # The profile now speaks the estate's language (Las Flores: Spanish) like the estate's
+    # pages do, unless the person chose one: this phone chooses English.
+    choose_language(phone, "en")
     sign_in(phone, "resident@lasflores.test")
     phone.goto("/account/")
     assert_no_horizontal_scroll(phone)

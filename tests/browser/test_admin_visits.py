@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, insert_pass
 from tests.browser.test_role_homes import (
+    admin_link,
     assert_no_horizontal_scroll,
     sign_in,
     until_new_page,
@@ -48,7 +49,7 @@ def test_an_admin_searches_the_visit_log_and_opens_a_visit(new_page, viewport):
     sign_in(page, ADMIN)
     expect(page.locator("#today-stats")).to_be_visible()  # the dashboard's numbers
     inside = page.locator("#stat-inside .stat-value").inner_text().strip()
-    until_new_page(page, page.locator("#nav-visit-log").click)
+    until_new_page(page, admin_link(page, "nav-visit-log").click)
     assert page.url.endswith("/e/greenpark/admin/visits/")
     expect(page.locator("h1")).to_have_text("Visits")
     expect(page.locator("#today-stats")).to_be_visible()
@@ -74,7 +75,7 @@ def test_an_admin_searches_the_visit_log_and_opens_a_visit(new_page, viewport):
     assert_no_horizontal_scroll(page)
     _shot(page, f"admin_visit_detail_{viewport}.png")
 
-    until_new_page(page, page.locator("#nav-gate-events").click)
+    until_new_page(page, admin_link(page, "nav-gate-events").click)
     page.select_option("#event-type", "EXIT")
     expect(page.locator("#event-table tbody tr").first).to_contain_text("Exit")
     assert "type=EXIT" in page.url

@@ -20,6 +20,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, 
 from tests.browser.test_gate import SUPERVISOR, TABLET, _type_code, _visit
 from tests.browser.test_gate import db as db  # noqa: F401 - fixtures
 from tests.browser.test_role_homes import (
+    admin_link,
     assert_no_horizontal_scroll,
     choose_language,
     sign_in,
@@ -283,7 +284,7 @@ def test_admin_incidents_and_settings_pages(new_page, tmp_path, free_supervisor_
         page = new_page(viewport)
         page.goto("/login")
         sign_in(page, "admin@greenpark.test")
-        until_new_page(page, page.locator("#nav-admin-incidents").click)
+        until_new_page(page, admin_link(page, "nav-admin-incidents").click)
         row = page.locator(".incident", has_text="Smoke from the generator")
         expect(row).to_contain_text("Fire")
         assert row.locator("img").evaluate("img => img.naturalWidth") > 0
@@ -294,7 +295,7 @@ def test_admin_incidents_and_settings_pages(new_page, tmp_path, free_supervisor_
         assert_no_horizontal_scroll(page)
         name = "phone" if viewport == PHONE else "tablet"
         _shot(page, f"admin_incidents_{name}", full_page=True)
-        until_new_page(page, page.locator("#nav-settings").click)
+        until_new_page(page, admin_link(page, "nav-settings").click)
         expect(page.locator("#gate_names")).to_have_value("Main gate\nBack gate")
         page.fill("#gate_names", "Main gate\nmain gate")
         until_new_page(page, page.locator("#save-settings").click)

@@ -48,7 +48,8 @@ def test_a_csv_with_one_bad_row_imports_nothing_then_the_good_file_imports(new_p
     expect(errors).to_contain_text("1 row has errors.")
     expect(errors).to_contain_text("Nothing was imported.")
     expect(errors).to_contain_text(
-        "Row 3, column type: Unknown type “CASTLE”. Use one of: APARTMENT, HOUSE, TERRACE, DUPLEX, STUDIO, SHOP, OTHER.")
+        "Row 3, column type: Unknown type “CASTLE”. Use one of: APARTMENT (Apartment), HOUSE (House), "
+        "TERRACE (Terrace house), DUPLEX (Duplex), STUDIO (Studio), SHOP (Shop), OTHER (Other).")
     expect(page.locator("#row-3")).to_have_class(re.compile(r"\brow-bad\b"))
     expect(page.locator("#row-2")).not_to_have_class(re.compile(r"\brow-bad\b"))
     expect(page.locator("#confirm-import")).to_have_count(0)

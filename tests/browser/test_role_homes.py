@@ -62,6 +62,20 @@ def sign_in(page: Page, login: str, password: str = DEMO_PASSWORD) -> None:
     until_new_page(page, page.locator("main form button[type=submit]").click)
 
 
+def admin_link(page: Page, link_id: str):
+    """The admin menu's link `link_id` (e.g. "nav-visit-log"), made visible: the menu is one
+    closed disclosure on a phone and a row of group dropdowns on a desktop."""
+    link = page.locator(f"#{link_id}")
+    if not link.is_visible():
+        panel = page.locator("#admin-menu > summary")
+        if panel.is_visible():
+            panel.click()
+        if not link.is_visible():
+            page.locator(f"details.menu-group-details:has(#{link_id}) > summary").click()
+    expect(link).to_be_visible()
+    return link
+
+
 def assert_no_horizontal_scroll(page: Page) -> None:
     widths = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"

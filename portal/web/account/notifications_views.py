@@ -4,11 +4,7 @@ the bell itself after the page loads, so pages run no extra query for it."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from babel import dates
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +12,7 @@ from portal import notifications
 from portal.models import utcnow
 from portal.web.account import bp
 from portal.web.account.push_views import push_context
-from portal.web.i18n import formatting_locale
+from portal.web.i18n import datetime_filter
 from portal.web.inputs import page_arg
 from portal.web.ui import is_safe_next, render
 
@@ -35,8 +31,7 @@ def notifications_list():
 
     def when(notification) -> str:
         zone = zones.get(notification.estate_id)
-        return dates.format_datetime(notification.created_at, "short", tzinfo=ZoneInfo(zone) if zone else get_timezone(),
-                                     locale=formatting_locale())
+        return datetime_filter(notification.created_at, "medium", tz=zone)
 
     return render("account/notifications.html", block="notification_list", items=items,
                   render_text=notifications.render_text, when=when, unread=notifications.unread_count(current_user),

@@ -22,7 +22,7 @@ def _page(profile_form: ProfileForm | None = None, notifications_form: Notificat
         "account/profile.html",
         form=profile_form,
         notifications=notifications_form or NotificationsForm.for_prefs(profiles.notification_prefs(user)),
-        events=profiles.NOTIFICATION_EVENTS,
+        events={event: profiles.NOTIFICATION_EVENTS[event] for event in profiles.offered_events(user)},
         channels=profiles.NOTIFICATION_CHANNELS,
         methods=sessions.SIGN_IN_METHODS,
         sessions=sessions.active_sessions(user, current_session_key()),
@@ -55,7 +55,7 @@ def profile_save():
 def notifications():
     form = NotificationsForm()
     if form.validate_on_submit():
-        profiles.update_notification_prefs(current_user, form.chosen())
+        profiles.update_notification_prefs(current_user, form.chosen(), profiles.offered_events(current_user))
         flash(_("Your notification choices were saved."), "success")
         return redirect(url_for("account.profile") + "#notifications")
     return _page(notifications_form=form), 422

@@ -7,6 +7,7 @@ from flask import g, request
 from portal.audit import browse as service
 from portal.web.admin import bp
 from portal.web.audit_pages import export_response, filters_from_args
+from portal.web.audit_sentences import action_choices
 from portal.web.inputs import page_arg
 from portal.web.ui import render
 
@@ -17,7 +18,7 @@ def audit_list():
     page = page_arg()
     actions, target_types = service.choices(g.estate)
     body = render(
-        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
+        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=action_choices(actions),
         target_types=target_types, list_endpoint="admin.audit_list",
         entries=service.list_entries(g.estate, filters, ZoneInfo(g.estate.timezone), page=page),
     )

@@ -1,4 +1,4 @@
-"""Estate settings (gate names, access card limit) and the incidents logged at the gate."""
+"""Estate settings (gate names, access card limit), its profile, and the incidents logged at the gate."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.errors import InvalidValue
+from portal.errors import FieldErrors, InvalidValue
 from portal.estates import settings
 from portal.incidents import service as incidents
 from portal.web.admin import bp
-from portal.web.admin.forms import SettingsForm
+from portal.web.admin.forms import ProfileForm, SettingsForm
 from portal.web.inputs import date_range, page_arg
 from portal.web.ui import render
 
@@ -32,6 +32,26 @@ def settings_edit():
             flash(_("The estate settings were saved."), "success")
             return redirect(url_for("admin.settings_edit"))
     return render("admin/settings.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+def settings_profile():
+    form = ProfileForm()
+    if request.method == "GET":
+        estate = g.estate
+        form.process(data={"name": estate.name, "address": estate.address, "city": estate.city,
+                           "contact_email": estate.contact_email, "contact_phone": estate.contact_phone,
+                           "brand_color": estate.brand_color})
+    elif form.validate_on_submit():
+        try:
+            settings.update_profile(current_user, g.estate, form.data_for_service())
+        except FieldErrors as exc:
+            for field, message in exc.errors.items():
+                form[field].errors = [*form[field].errors, message]
+        else:
+            flash(_("The estate's profile was saved."), "success")
+            return redirect(url_for("admin.settings_profile"))
+    return render("admin/settings_profile.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/incidents")

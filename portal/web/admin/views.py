@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import devices
+from portal.audit import browse as audit_log
 from portal.errors import DomainError, NotFound
 from portal.estates import service
 from portal.gate import log as gate_log
@@ -19,7 +20,7 @@ def home():
     return render(
         "admin/home.html",
         counts=service.estate_counts(g.estate),
-        recent=service.recent_audit(g.estate),
+        recent=audit_log.recent(g.estate),
         today=gate_log.today_numbers(g.estate, utcnow()),
         device_requests=devices.pending_device_changes(g.estate),
     )

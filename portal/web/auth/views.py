@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -106,6 +107,12 @@ def login_code_status():
     return response
 
 
+def _language_in_use() -> str:
+    """The language of the pages the user was reading (their own preference included),
+    kept in the session so that the signed-out pages speak it too."""
+    return str(get_locale())
+
+
 @bp.get("/logout")
 def logout_confirm():
     """Signing out is a POST (a link or an image elsewhere cannot sign anyone out): an
@@ -117,7 +124,7 @@ def logout_confirm():
 
 @bp.post("/logout")
 def logout():
-    language = session.get("lang")
+    language = _language_in_use()
     sessions.close_session(current_session_key())
     logout_user()
     session.clear()
@@ -130,9 +137,11 @@ def logout():
 @bp.post("/logout/everywhere")
 @login_required
 def logout_everywhere():
+    language = _language_in_use()
     service.sign_out_everywhere(current_user)
     logout_user()
     session.pop("sid", None)
+    session["lang"] = language  # the signed-out pages keep the language the user was reading
     flash(_("You have been signed out on every device."), "success")
     return redirect(url_for("auth.login"))
 

@@ -1,6 +1,7 @@
+import json
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,13 +9,15 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.accounts import members, users
 from portal.audit import browse as audit_log
-from portal.errors import DomainError, InvalidValue, NotFound
+from portal.errors import DomainError, FieldErrors, InvalidValue, NotFound
 from portal.estates import platform as enterprise
 from portal.estates import service
 from portal.models import Estate, EstateStatus
 from portal.web.audit_pages import export_response, filters_from_args
+from portal.web.audit_sentences import action_choices
 from portal.web.enterprise import bp
-from portal.web.enterprise.forms import EstateForm
+from portal.web.enterprise.forms import EstateForm, InviteAdminForm
+from portal.web.i18n import select_timezone
 from portal.web.inputs import db_int, page_arg
 from portal.web.ui import is_safe_next, render
 
@@ -46,8 +49,64 @@ def estate_new():
         else:
             flash(_("%(estate)s was created. We sent %(name)s an invitation to become its admin.",
                     estate=created.estate.name, name=created.invitation.full_name), "success")
-            return redirect(url_for("enterprise.home"))
-    return render("enterprise/estate_form.html", form=form), 422 if form.errors else 200
+            return redirect(url_for("enterprise.estate_detail", estate_id=created.estate.id))
+    defaults = json.dumps(enterprise.country_defaults_table(), separators=(",", ":"))
+    return render("enterprise/estate_form.html", form=form, country_defaults=defaults), 422 if form.errors else 200
+
+
+@bp.get("/estates/<int:estate_id>/")
+def estate_detail(estate_id: int):
+    return _detail_page(estate_id, InviteAdminForm())
+
+
+def _detail_page(estate_id: int, form: InviteAdminForm, status: int = 200):
+    detail = enterprise.estate_detail(estate_id)
+    country = dict(enterprise.country_choices(str(get_locale()))).get(detail.row.estate.country,
+                                                                      detail.row.estate.country)
+    return render("enterprise/estate_detail.html", detail=detail, form=form, country_name=country), status
+
+
+@bp.post("/estates/<int:estate_id>/admins/invite")
+def estate_admin_invite(estate_id: int):
+    form = InviteAdminForm()
+    if form.validate_on_submit():
+        try:
+            invitation = enterprise.invite_admin(current_user, estate_id, form.full_name.data or "",
+                                                 form.email.data or "", form.phone.data or "")
+        except FieldErrors as exc:
+            for field, message in exc.errors.items():
+                target = form._fields.get(field, form.email)
+                target.errors = [*target.errors, message]
+        else:
+            flash(_("We sent %(name)s an invitation to become an admin of this estate.", name=invitation.full_name),
+                  "success")
+            return redirect(url_for("enterprise.estate_detail", estate_id=estate_id))
+    return _detail_page(estate_id, form, 422)
+
+
+def _invitation_action(action, estate_id: int, invitation_id: int, message: str):
+    try:
+        invitation = action(current_user, estate_id, invitation_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(message % {"name": invitation.full_name}, "success")
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("enterprise.estate_detail", estate_id=estate_id))
+
+
+@bp.post("/estates/<int:estate_id>/invitations/<int:invitation_id>/resend")
+def estate_invitation_resend(estate_id: int, invitation_id: int):
+    return _invitation_action(enterprise.resend_admin_invitation, estate_id, invitation_id,
+                              _("We sent %(name)s a new invitation link, valid for 7 days."))
+
+
+@bp.post("/estates/<int:estate_id>/invitations/<int:invitation_id>/revoke")
+def estate_invitation_revoke(estate_id: int, invitation_id: int):
+    return _invitation_action(enterprise.revoke_admin_invitation, estate_id, invitation_id,
+                              _("The invitation of %(name)s was withdrawn; its link no longer works."))
 
 
 def _estate_status(estate_id: int, status: EstateStatus, message: str):
@@ -128,7 +187,7 @@ def _audit_scope():
     estate = None
     if filters.estate_id and filters.estate_id != audit_log.PLATFORM:
         estate = enterprise.get_estate(filters.estate_id)
-    tz = ZoneInfo(estate.timezone if estate else current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    tz = ZoneInfo(estate.timezone if estate else select_timezone())  # else the user's own zone
     return filters, errors, estate, tz
 
 
@@ -138,7 +197,7 @@ def audit_list():
     page = page_arg()
     actions, target_types = audit_log.choices(None)
     body = render(
-        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=actions,
+        "admin/audit.html", block="audit_table", filters=filters, errors=errors, actions=action_choices(actions),
         target_types=target_types, estates=users.estate_choices(), list_endpoint="enterprise.audit_list",
         timezone=str(tz), entries=audit_log.list_entries(None, filters, tz, page=page),
     )

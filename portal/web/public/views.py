@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import (
+    Response,
     abort,
     current_app,
     jsonify,
@@ -12,6 +13,8 @@ from flask import (
 from flask_login import current_user, login_required
 
 from portal.accounts import signin as auth_service
+from portal.errors import NotFound
+from portal.estates import settings
 from portal.extensions import db, limiter
 from portal.models import OutboxMessage
 from portal.web import outages
@@ -28,12 +31,31 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+@bp.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers ask for /favicon.ico on every site (and on pages without the <link>)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
+
+
 @bp.get("/health")
 @limiter.exempt
 def health():
     """The database (a write on SQLite) and, when configured, Redis: 200 or 503."""
     report, status = outages.health()
     return jsonify(report), status
+
+
+@bp.get("/e/<estate_slug>/logo.png")
+def estate_logo(estate_slug: str):
+    """An estate's logo (public: the join page shows it too). Its URL names the version
+    (?v=N), so browsers may keep it for a year."""
+    try:
+        png = settings.estate_logo(estate_slug, request.args.get("v", type=int) or 0)
+    except NotFound:
+        abort(404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @bp.get("/choose")
