@@ -21,7 +21,7 @@ def test_admin_menu_is_grouped_and_marks_the_current_page(client, make, login):
     html = client.get("/e/alpha/admin/gate-events/").get_data(as_text=True)
     menu = html[html.index('id="admin-menu"'):html.index("</nav>", html.index('id="admin-menu"'))]
     groups = re.findall(r'id="menu-group-(\w+)"', menu)
-    assert groups == ["people", "gate", "estate"]  # Money shows once billing adds a link
+    assert groups == ["people", "gate", "estate", "money"]
     people = menu[menu.index('menu-group-people'):menu.index('menu-group-gate')]
     for link in ("nav-members", "nav-residents", "nav-approvals", "nav-invitations"):
         assert f'id="{link}"' in people
@@ -426,23 +426,23 @@ def test_notification_choices_only_for_what_the_user_can_receive(client, make, l
     login("ana@alpha.test")
     page = client.get("/account/").get_data(as_text=True)
     assert 'name="visitor_arrived_email"' in page and 'name="walk_in_request_sms"' in page
-    for absent in ("invoice_issued", "payment_received", "announcement", "approval_decided"):
-        assert f'name="{absent}_email"' not in page  # no billing or announcements yet; Ana never asked to join
-    assert "An invoice is issued to my unit" not in page
+    assert 'name="invoice_issued_email"' in page  # billing exists
+    for absent in ("payment_received", "announcement", "approval_decided"):
+        assert f'name="{absent}_email"' not in page  # no online payments or announcements yet; Ana never asked to join
     client.post("/logout")
     login("admin@alpha.test")
     page = client.get("/account/").get_data(as_text=True)
     assert 'name="visitor_arrived_email"' not in page and 'id="no-notification-choices"' in page
 
 
-def test_billing_events_are_offered_once_billing_exists(make, app, monkeypatch):
+def test_payment_events_are_offered_once_payments_exist(make, app, monkeypatch):
     from portal.accounts import profile
     from portal.extensions import db
     from portal.models import User
 
     estate = make.estate("alpha")
     ana = make.user("ana@alpha.test", estate=estate, role=Role.RESIDENT)
-    monkeypatch.setattr(profile, "LIVE_FEATURES", profile.LIVE_FEATURES | {"billing"})
+    monkeypatch.setattr(profile, "LIVE_FEATURES", profile.LIVE_FEATURES | {"payments"})
     with app.app_context():
         offered = profile.offered_events(db.session.get(User, ana.id))
     assert {"invoice_issued", "payment_received"} <= set(offered) and "announcement" not in offered
