@@ -51,23 +51,25 @@ def test_user_preference_beats_the_estate_default(client, make, login, dbs):
 
 
 
-def test_a_language_chosen_before_signing_in_becomes_the_accounts(client, make, login, dbs):
+def test_a_language_chosen_before_signing_in_holds_for_that_session(client, make, login, dbs):
     from portal.models import User
 
     estate = make.estate("flores", default_language="es")
-    ana = make.user("ana@flores.test", estate=estate, role=Role.RESIDENT, preferred_language="en")
+    ana = make.user("ana@flores.test", estate=estate, role=Role.ESTATE_ADMIN, preferred_language="en")
     client.post("/language", data={"lang": "es", "next": "/login"})
     login("ana@flores.test")
-    assert b'<html lang="es">' in client.get("/e/flores/home/").data
+    assert b'<html lang="es">' in client.get("/e/flores/admin/").data
     with dbs() as s:
-        assert s.get(User, ana.id).preferred_language == "es"
-    # Signing out keeps the page's language, but the next person's account is not changed by it.
+        assert s.get(User, ana.id).preferred_language == "en"  # not stored: another device keeps hers
+    fresh = client.application.test_client()
+    login("ana@flores.test", as_client=fresh)
+    assert b'<html lang="en">' in fresh.get("/e/flores/admin/").data
+    # Signing out keeps the page's language, but the next person signing in reads their own.
     client.post("/logout")
-    bea = make.user("bea@flores.test", estate=estate, role=Role.RESIDENT, preferred_language="en")
+    make.user("bea@flores.test", estate=estate, role=Role.ESTATE_ADMIN, preferred_language="en")
     login("bea@flores.test")
-    assert b'<html lang="en">' in client.get("/e/flores/home/").data
-    with dbs() as s:
-        assert s.get(User, bea.id).preferred_language == "en"
+    assert b'<html lang="en">' in client.get("/e/flores/admin/").data
+
 
 @pytest.mark.parametrize(
     "locale, country, amount, currency, expected",

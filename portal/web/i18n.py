@@ -22,16 +22,21 @@ def supported_languages() -> list[str]:
 
 
 def select_locale() -> str:
-    """User's preference, else the choice made with the switcher, else the estate's
-    default, else the browser's Accept-Language."""
+    """The switcher's choice made before signing in (for that session), else the user's
+    preference, else the switcher's choice, else the estate's default, else the browser's
+    Accept-Language."""
     languages = supported_languages()
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/"):  # the kiosk API: no session cookie, Accept-Language only
         return request.accept_languages.best_match(languages) or languages[0]
+    chosen = session.get("lang")
+    # Picked with the switcher before signing in: this session reads that language, whatever
+    # the account's stored preference (choosing while signed in also stores it).
+    if session.get("lang_chosen") and chosen in languages:
+        return chosen
     if current_user.is_authenticated and current_user.preferred_language in languages:
         return current_user.preferred_language
-    chosen = session.get("lang")
     if chosen in languages:
         return chosen
     estate = g.get("estate")

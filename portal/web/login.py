@@ -88,9 +88,5 @@ def _after_sign_in(user, remember: bool, method: str):
     login_user(user, remember=remember)
     bind_session_key(user, key)
     service.record_sign_in(user, method)
-    # A language picked with the switcher on the way in (signed out) is this person's
-    # choice: it becomes the account's, for its pages and its messages.
-    if session.pop("lang_chosen", False) and session.get("lang") in current_app.config["LANGUAGES"]:
-        service.set_language(user, session["lang"])
     target = request.args.get("next")
     return redirect(target if is_safe_next(target) else home_url_for(user))

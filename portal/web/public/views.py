@@ -82,7 +82,7 @@ def set_language():
         session["lang"] = language
         if current_user.is_authenticated:
             auth_service.set_language(current_user, language)
-        else:  # kept for the account at sign-in (portal.web.login)
+        else:  # chosen on the way in: it holds for the session that follows (portal.web.i18n)
             session["lang_chosen"] = True
     target = request.form.get("next")
     return redirect(target if is_safe_next(target) else url_for("public.index"))
