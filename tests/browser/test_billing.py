@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import admin_link, choose_language, sign_in, until_new_page
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_admin_previews_and_generates_next_month(new_page, live_server, job_work
     page = new_page("phone", locale="en")
     page.goto("/login")
     sign_in(page, "admin@greenpark.test")
-    until_new_page(page, page.locator("#nav-billing").click)
+    until_new_page(page, admin_link(page, "nav-billing").click)
     expect(page.locator("#invoice-totals")).to_be_visible()
     until_new_page(page, page.locator("#tab-generate").click)
 
@@ -61,7 +61,7 @@ def test_admin_previews_and_generates_next_month(new_page, live_server, job_work
     expect(page.locator(".invoice-lines")).to_contain_text("Service charge")
     expect(page.locator("#void-open")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "billing_invoice_detail_phone.png"), full_page=True)
-    until_new_page(page, page.locator("#nav-billing").click)
+    until_new_page(page, admin_link(page, "nav-billing").click)
     until_new_page(page, page.locator("#tab-charges").click)
     expect(page.locator("#charge-list")).to_contain_text("Waste management")
     page.screenshot(path=str(SCREENSHOTS / "billing_charges_phone.png"), full_page=True)

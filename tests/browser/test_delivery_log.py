@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from portal.models import OutboxMessage
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_role_homes import (
+    admin_link,
     assert_no_horizontal_scroll,
     choose_language,
     sign_in,
@@ -72,7 +73,7 @@ def test_an_admin_finds_and_resends_a_failed_sms_on_a_phone_in_spanish(new_page,
     page.goto("/login")
     choose_language(page, "es")  # before signing in: the session's choice, not the admin's stored preference
     sign_in(page, ADMIN)
-    until_new_page(page, page.locator("#nav-messages").click)
+    until_new_page(page, admin_link(page, "nav-messages").click)
     assert page.url.endswith("/e/greenpark/admin/messages/")
     expect(page.locator("h1")).to_have_text("Registro de envíos")
     row = page.locator(f"#message-{failed}")
