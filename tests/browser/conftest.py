@@ -87,10 +87,11 @@ def live_env(browser_database_url, tmp_path_factory, vapid_keys_file):
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def job_worker(live_server, live_env):
     """A `flask worker` beside the live server, for the tests whose pages wait for a job
-    (invoice generation); started on first use, stopped at the end of the session."""
+    (invoice generation); started on first use, stopped at the end of the test module (left
+    running, it would deliver other tests' messages under them)."""
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "worker.log", "w") as log:
         worker = subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker", "--no-periodic"], cwd=ROOT,

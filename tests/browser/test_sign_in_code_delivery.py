@@ -58,7 +58,8 @@ def test_the_code_page_tells_the_person_when_the_text_message_could_not_be_sent(
     expect(box).to_have_text(sending)
 
     # The worker's first attempt failed with every provider; a retry is due later.
-    _move_latest_code(browser_database_url, attempts=1, last_error="termii: HTTP 503; twilio: no answer within 10 s",
+    _move_latest_code(browser_database_url, status="QUEUED", attempts=1,
+                      last_error="termii: HTTP 503; twilio: no answer within 10 s",
                       next_attempt_at=datetime.now(UTC) + timedelta(minutes=5))
     alert = page.locator("#code-delivery-failed")
     expect(alert).to_contain_text(failed)  # the page asked again by itself
