@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, insert_pass
-from tests.browser.test_role_homes import choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    choose_language,
+    sign_in,
+    until_new_page,
+    wait_until_settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +50,10 @@ def _visit(db, name: str, starts: timedelta, ends: timedelta) -> str:
 
 
 def _type_code(page, code: str) -> None:
-    page.fill("#code", f"{code[:4].lower()} {code[4:]}")  # as a guard might type it
+    typed = f"{code[:4].lower()} {code[4:]}"  # as a guard might type it
+    wait_until_settled(page)  # the last answer's swap (it rewrites the code field) is over
+    page.fill("#code", typed)
+    expect(page.locator("#code")).to_have_value(typed)
     with page.expect_response(lambda r: r.url.endswith("/gate/check")):
         page.click("#check-code")
 
