@@ -3,6 +3,7 @@ marking invoices overdue (a periodic job)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -112,6 +113,15 @@ def list_invoices(estate: Estate, filters: InvoiceFilters, page: int = 1,
                       Invoice.id.desc()))
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=100)
     return pagination, Totals(*(int(v) for v in totals_row))
+
+
+def export_invoices(estate: Estate, filters: InvoiceFilters, batch: int = 500) -> Iterator[Invoice]:
+    """Every invoice the filters find, in the list's order, with its unit (the CSV export):
+    one query, read `batch` rows at a time."""
+    stmt = (_filtered(estate, filters).options(contains_eager(Invoice.unit))
+            .order_by(Invoice.period_start.desc(), Unit.block, sa.func.length(Unit.number), Unit.number,
+                      Invoice.id.desc()).execution_options(yield_per=batch))
+    yield from db.session.scalars(stmt)
 
 
 def get_invoice(estate: Estate, invoice_id: int) -> Invoice:

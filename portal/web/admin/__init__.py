@@ -6,6 +6,7 @@ bp = estate_blueprint("admin", __name__, Role.ESTATE_ADMIN)
 from portal.web.admin import (  # noqa: E402,F401
     approvals_views,
     audit_views,
+    billing_reports_views,
     billing_views,
     extras_views,
     gate_views,
