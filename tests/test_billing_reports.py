@@ -359,7 +359,7 @@ def test_arrears_are_bucketed_by_age_with_totals(app, estate_pair, make):
         estate = db.session.get(Estate, a.estate.id)
         page, totals = reports.arrears(estate, today)
         by_age, _ = reports.arrears(estate, today, sort="age")
-        block_b, block_totals = reports.arrears(estate, today, block="B")
+        block_b, block_totals = reports.arrears(estate, today, block_name="B")
     rows = {row.number: row for row in page.items}
     assert [row.number for row in page.items] == ["B2", "A1", "B1"]  # by amount
     assert [row.number for row in by_age.items] == ["A1", "B1", "B2"]  # oldest first

@@ -23,6 +23,7 @@ FRAGMENTS = {
     "admin.audit_list": ("admin", "GET", "/e/alpha/admin/audit/?page=2", None),
     "admin.charges_list": ("admin", "GET", "/e/alpha/admin/billing/charges/", None),
     "admin.invoices_list": ("admin", "GET", "/e/alpha/admin/billing/?unit=a1", None),
+    "admin.arrears_list": ("admin", "GET", "/e/alpha/admin/billing/arrears/?sort=age", None),
     "admin.run_detail": ("admin", "GET", "/e/alpha/admin/billing/runs/{run}", None),
     "admin.bans_list": ("admin", "GET", "/e/alpha/admin/bans/", None),
     "admin.gate_events_list": ("admin", "GET", "/e/alpha/admin/gate-events/", None),

@@ -128,15 +128,15 @@ def check_sort(sort: str) -> str:
     return sort if sort in SORTS else SORTS[0]
 
 
-def arrears(estate: Estate, today: date, *, block: str = "", sort: str = "amount", page: int = 1,
+def arrears(estate: Estate, today: date, *, block_name: str = "", sort: str = "amount", page: int = 1,
             per_page: int = PER_PAGE) -> tuple[Page, ArrearsTotals]:
     """One page of the units in arrears and the totals of all of them (three queries)."""
-    grouped = _arrears_select(estate, today, block).subquery()
+    grouped = _arrears_select(estate, today, block_name).subquery()
     totals = db.session.execute(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(grouped.c.owed), 0),
         *(sa.func.coalesce(sa.func.sum(grouped.c[f"b{n}"]), 0) for n in range(len(BUCKETS))))).one()
     count = int(totals[0])
-    rows = db.session.execute(_ordered(_arrears_select(estate, today, block), sort)
+    rows = db.session.execute(_ordered(_arrears_select(estate, today, block_name), sort)
                               .limit(per_page).offset((page - 1) * per_page)).all()
     names = _names([row.unit_id for row in rows])
     items = [_row(row, today, names.get(row.unit_id, ())) for row in rows]
@@ -144,11 +144,11 @@ def arrears(estate: Estate, today: date, *, block: str = "", sort: str = "amount
             ArrearsTotals(units=count, owed_minor=int(totals[1]), buckets=tuple(int(v) for v in totals[2:])))
 
 
-def all_arrears(estate: Estate, today: date, *, block: str = "", sort: str = "amount",
+def all_arrears(estate: Estate, today: date, *, block_name: str = "", sort: str = "amount",
                 batch: int = 500) -> Iterator[ArrearsRow]:
     """Every unit in arrears (the CSV export), in batches of `batch` (one query each, plus
     one for the residents' names)."""
-    stmt = _ordered(_arrears_select(estate, today, block), sort)
+    stmt = _ordered(_arrears_select(estate, today, block_name), sort)
     offset = 0
     while True:
         rows = db.session.execute(stmt.limit(batch).offset(offset)).all()

@@ -97,7 +97,7 @@ def _arrears_args() -> tuple[str, str]:
 def arrears_list():
     block, sort = _arrears_args()
     today = estate_today(g.estate)
-    page, totals = reports.arrears(g.estate, today, block=block, sort=sort, page=page_arg())
+    page, totals = reports.arrears(g.estate, today, block_name=block, sort=sort, page=page_arg())
     query = {k: v for k, v in (("block", block), ("sort", sort)) if v and not (k == "sort" and v == "amount")}
     return render("admin/billing/arrears.html", block="arrears_table", rows=page, totals=totals, today=today,
                   blocks=charges.estate_blocks(g.estate), filters={"block": block, "sort": sort}, query=query)
@@ -112,7 +112,7 @@ def arrears_csv():
               _("0–30 days"), _("31–60 days"), _("61–90 days"), _("Over 90 days"), _("Total owed"), _("Currency")]
 
     def rows():
-        for row in reports.all_arrears(g.estate, today, block=block, sort=sort):
+        for row in reports.all_arrears(g.estate, today, block_name=block, sort=sort):
             yield [row.number, row.block, "; ".join(row.names), row.invoices, row.oldest_due.isoformat(),
                    row.days_overdue, *(to_decimal(a, currency) for a in row.buckets),
                    to_decimal(row.owed_minor, currency), currency]

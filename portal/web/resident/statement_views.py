@@ -43,12 +43,21 @@ def _statement(unit_id: int | None):
     return units, unit, statement, errors, values
 
 
-@bp.get("/statement/")
-@bp.get("/statement/<int:unit_id>")
-def statement(unit_id: int | None = None):
+def _page(unit_id: int | None):
     units, unit, statement, errors, values = _statement(unit_id)
     return render("resident/statement.html", units=units, unit=unit, statement=statement, errors=errors,
                   values=values), 422 if errors else 200
+
+
+@bp.get("/statement/")
+def statement():
+    """The statement of the user's (first) unit."""
+    return _page(None)
+
+
+@bp.get("/statement/<int:unit_id>")
+def statement_unit(unit_id: int):
+    return _page(unit_id)
 
 
 @bp.get("/statement/<int:unit_id>/pdf")
