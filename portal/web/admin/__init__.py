@@ -7,6 +7,7 @@ from portal.web.admin import (  # noqa: E402,F401
     approvals_views,
     audit_views,
     billing_views,
+    dues_views,
     extras_views,
     gate_views,
     import_views,
