@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from portal import jobs
 from portal.billing import reminders
 from portal.extensions import db
-from portal.models import AuditLog, BillingSettings, Invoice, OutboxMessage, PaymentReminder, Role, User
+from portal.models import (
+    AuditLog,
+    BillingSettings,
+    Invoice,
+    OutboxMessage,
+    PaymentReminder,
+    Role,
+    User,
+)
 from tests.billing_support import add_charge, generate, invoices_of, set_billing
 
 # 10:00 in Lagos (UTC+1): daytime.

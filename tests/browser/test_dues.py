@@ -12,7 +12,12 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import assert_no_horizontal_scroll, choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    assert_no_horizontal_scroll,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
