@@ -52,6 +52,8 @@ def restricted(browser_database_url):
                                  "estate_id = :id AND purpose = 'Dues test delivery')"), {"id": estate_id})
             conn.execute(sa.text("DELETE FROM visit WHERE estate_id = :id AND purpose = 'Dues test delivery'"),
                          {"id": estate_id})
+            conn.execute(sa.text("UPDATE dues_override SET ended_at = CURRENT_TIMESTAMP WHERE estate_id = :id "
+                                 "AND ended_at IS NULL"), {"id": estate_id})
     engine.dispose()
 
 
@@ -107,3 +109,36 @@ def test_a_restricted_resident_sees_why_and_is_refused_a_guest_pass(new_page, re
     until_new_page(page, page.locator(".dues-pay").first.click)
     expect(page.locator("h1")).to_have_text(texts["bills"])
     expect(page.locator(".dues-banner .dues-pay")).to_have_text(texts["pay"])
+
+
+def test_an_admin_lifts_a_units_restriction_on_a_phone(new_page, restricted, browser_database_url):
+    restricted("greenpark", "resident@greenpark.test")
+    engine = sa.create_engine(browser_database_url)
+    with engine.connect() as conn:
+        unit_id = conn.execute(sa.text("SELECT u.id FROM unit u JOIN estate e ON e.id = u.estate_id "
+                                       "WHERE e.slug = 'greenpark' AND u.number = 'A12'")).scalar_one()
+    page = new_page("phone", locale="en")
+    page.goto("/login")
+    choose_language(page, "en")
+    sign_in(page, "admin@greenpark.test")
+    page.goto(f"/e/greenpark/admin/units/{unit_id}/#dues")
+    expect(page.locator("#dues-state")).to_have_attribute("data-state", "RESTRICTED")
+    expect(page.locator("#dues-state")).to_contain_text("Restricted since")
+    page.locator("#dues-override-details > summary").click()
+    page.fill("#reason", "Agreed a payment plan")
+    page.locator("#grant-dues-override").scroll_into_view_if_needed()
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(SCREENSHOTS / "dues_unit_override_form_phone.png"), full_page=False)
+    until_new_page(page, page.locator("#grant-dues-override").click)
+    expect(page.locator("#dues-state")).to_have_attribute("data-state", "OVERRIDDEN")
+    expect(page.locator("#dues-override")).to_contain_text("Agreed a payment plan")
+    page.locator("#dues").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "dues_unit_overridden_phone.png"), full_page=False)
+    page.on("dialog", lambda dialog: dialog.accept())
+    until_new_page(page, page.locator("#end-dues-override").click)
+    expect(page.locator("#dues-state")).to_have_attribute("data-state", "RESTRICTED")
+    with engine.connect() as conn:
+        actions = conn.execute(sa.text("SELECT action FROM audit_log WHERE action LIKE 'dues_override.%' "
+                                       "ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert actions[-2:] == ["dues_override.granted", "dues_override.ended"]
