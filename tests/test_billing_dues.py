@@ -365,3 +365,24 @@ def test_the_admin_turns_restrictions_on_and_bad_days_change_nothing(app, estate
     _overdue_by(app, behind["A1"].id, 31)
     with app.app_context():
         assert restrictions.restriction_for(estate_pair.alpha.unit.id) is not None
+
+
+def test_a_restricted_resident_cannot_let_a_walk_in_visitor_in(app, estate_pair, behind):
+    """A walk-in approved by a resident becomes a visitor pass: refused the same way, and
+    the walk-in stays waiting (the guard can still call the admin)."""
+    from portal.gate import walkins
+    from portal.models import User, WalkIn, WalkInStatus, utcnow
+
+    _overdue_by(app, behind["A1"].id, 90)
+    with app.app_context():
+        estate = db.session.get(Estate, estate_pair.alpha.estate.id)
+        guard = db.session.get(User, estate_pair.alpha.guard.id)
+        walk_in = walkins.create_walk_in(guard, estate, walkins.WalkInData(
+            visitor_name="Bola Ahmed", unit_number="A1", phone="0803 111 2222", plate="", purpose="Plumber",
+            people_count=1, gate="Main gate"), utcnow())
+        resident = db.session.get(User, estate_pair.alpha.resident.id)
+        with pytest.raises(restrictions.UnitRestricted) as refused:
+            walkins.decide(resident, estate, walk_in.id, True, "", utcnow())
+        assert "only delivery passes can be issued" in str(refused.value.message)
+        assert db.session.get(WalkIn, walk_in.id).status == WalkInStatus.PENDING
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
