@@ -32,10 +32,15 @@ def register_cli(app: Flask) -> None:
         """Mark issued invoices past their due date (in their estate's time zone) OVERDUE."""
         _mark_overdue()
 
+    @app.cli.command("send-reminders")
+    def send_reminders_command():
+        """Send the payment reminders due today (whatever the hour; each once per invoice and step)."""
+        _send_reminders()
+
     @app.cli.command("run-periodic")
     def run_periodic_command():
         """Every expiry step at once, by hand (the worker runs them on its own): expire-approvals,
-        expire-walkins, purge-import-previews, mark-overdue."""
+        expire-walkins, purge-import-previews, mark-overdue (not the reminders: send-reminders)."""
         _expire_approvals()
         _expire_walkins()
         _purge_import_previews()
@@ -152,3 +157,9 @@ def _mark_overdue() -> None:
     from portal.billing.invoices import mark_overdue
 
     click.echo(f"Invoices marked overdue: {mark_overdue()}")
+
+
+def _send_reminders() -> None:
+    from portal.billing.reminders import send_reminders
+
+    click.echo(f"Invoices reminded: {send_reminders(any_hour=True)}")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from portal.accounts.signin import hash_password
 from portal.billing import generation
+from portal.billing.invoices import mark_overdue
+from portal.billing.payments import apply_payment
 from portal.billing.periods import add_months, containing
 from portal.extensions import db
 from portal.models import (
@@ -31,8 +36,13 @@ from portal.models import (
     GateMethod,
     GenerationRun,
     GenerationStatus,
+    Invoice,
+    InvoiceKind,
     Membership,
     PassType,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
     PlatformRole,
     Resident,
     ResidentType,
@@ -230,14 +240,21 @@ def _charge(estate: Estate, name: str, amount_minor: int, frequency: ChargeFrequ
     return charge
 
 
-def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dict[int, User]) -> None:
-    """Charges for both estates and this month's invoices (a generation run, as the admin's
-    button makes one; running the seed again creates nothing twice)."""
+HISTORY_MONTHS = 6  # this month and the five before it
+
+
+def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dict[int, User],
+                  payers: dict[int, tuple[str, User]]) -> None:
+    """Charges for both estates and six months of invoices (a generation run per month, as
+    the admin's button makes one, each issued on its month's first day), paid as estates
+    are: most in full, some in part, some not at all (overdue); running the seed again
+    creates nothing twice."""
     this_month = containing(generation.estate_today(gp))
     for estate, prefix, tax_bp in ((gp, "GP", 750), (lf, "LF", 0)):
         if db.session.get(BillingSettings, estate.id) is None:
             db.session.add(BillingSettings(estate_id=estate.id, invoice_prefix=prefix, tax_rate_bp=tax_bp, due_days=14))
-    year_start = date(this_month.start.year, 1, 1)
+    first_billed = add_months(this_month.start, 1 - HISTORY_MONTHS)
+    year_start = min(date(this_month.start.year, 1, 1), first_billed)
     _charge(gp, "Service charge", 4_500_000, ChargeFrequency.MONTHLY, year_start,
             description="Cleaning, gardening and the common areas")
     _charge(gp, "Security levy", 1_500_000, ChargeFrequency.MONTHLY, year_start)
@@ -245,7 +262,8 @@ def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dic
     gym = _charge(gp, "Gym membership", 1_000_000, ChargeFrequency.MONTHLY, year_start, mandatory=False)
     if db.session.get(ChargeOptIn, (gym.id, gp_units["A12"].id)) is None:
         db.session.add(ChargeOptIn(charge_id=gym.id, unit_id=gp_units["A12"].id, estate_id=gp.id))
-    lf_start = date(containing(generation.estate_today(lf)).start.year, 1, 1)
+    lf_month = containing(generation.estate_today(lf))
+    lf_start = min(date(lf_month.start.year, 1, 1), add_months(lf_month.start, 1 - HISTORY_MONTHS))
     _charge(lf, "Cuota de mantenimiento", 85_000, ChargeFrequency.MONTHLY, lf_start,
             description="Seguridad, jardinería y áreas comunes")
     if db.session.scalar(sa.select(UnitCharge.id).where(UnitCharge.estate_id == gp.id)) is None:
@@ -254,15 +272,115 @@ def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dic
                                   created_by_id=admins[gp.id].id))
     db.session.commit()
     for estate in (gp, lf):
-        period = containing(generation.estate_today(estate))
-        done = db.session.scalar(sa.select(GenerationRun.id).where(
-            GenerationRun.estate_id == estate.id, GenerationRun.period_start == period.start,
-            GenerationRun.status == GenerationStatus.DONE))
-        if done is None:
-            generation.generate_now(estate, period, actor_id=admins[estate.id].id)
+        today = generation.estate_today(estate)
+        current = containing(today)
+        for back in range(HISTORY_MONTHS - 1, -1, -1):
+            period = containing(add_months(current.start, -back))
+            done = db.session.scalar(sa.select(GenerationRun.id).where(
+                GenerationRun.estate_id == estate.id, GenerationRun.period_start == period.start,
+                GenerationRun.status == GenerationStatus.DONE))
+            if done is not None:
+                continue
+            if back:  # a past month: issued on its first day, due two weeks later
+                generation.generate_now(estate, period, actor_id=admins[estate.id].id, issue_date=period.start,
+                                        due_date=period.start + timedelta(days=14))
+            else:
+                generation.generate_now(estate, period, actor_id=admins[estate.id].id)
+        _seed_payments(estate, current.start, *payers[estate.id])
+    mark_overdue()
+
+
+# Who pays how (the demo is the same every time): the demo residents' units pay every past
+# month in full; two units of each estate stopped paying four months ago (far behind: they
+# would be restricted if the admin turns dues restrictions on); the others mostly pay.
+CHRONIC = {"greenpark": ("C10", "D6"), "lasflores": ("Casa 4",)}
+METHODS = (PaymentMethod.FLUTTERWAVE, PaymentMethod.BANK_TRANSFER, PaymentMethod.FLUTTERWAVE, PaymentMethod.CASH)
+
+
+def _seed_payments(estate: Estate, this_month: date, demo_unit: str, demo_user: User) -> None:
+    """Pay the estate's generated invoices through the real `apply_payment`, once each
+    (a payment's tx_ref is DEMO-<invoice number>)."""
+    zone = ZoneInfo(estate.timezone)
+    rng = random.Random(f"{estate.slug}-payments")
+    paid_refs = set(db.session.scalars(sa.select(Payment.tx_ref).where(Payment.estate_id == estate.id,
+                                                                     Payment.tx_ref.like("DEMO-%"))))
+    rows = db.session.execute(
+        sa.select(Invoice.id, Invoice.number, Invoice.unit_id, Unit.number, Invoice.period_start, Invoice.issue_date,
+                  Invoice.total_minor)
+        .join(Unit, Unit.id == Invoice.unit_id)
+        .where(Invoice.estate_id == estate.id, Invoice.kind == InvoiceKind.PERIODIC)
+        .order_by(Invoice.period_start, Invoice.id)).all()
+    now = utcnow()
+    chronic = CHRONIC.get(estate.slug, ())
+    estate_id, currency, demo_user_id = estate.id, estate.currency, demo_user.id  # no reload after each commit
+    payments, invoice_of = [], {}
+    for invoice_id, number, unit_id, unit_number, period_start, issued, total in rows:
+        roll, days, method = rng.random(), rng.randint(2, 20), rng.choice(METHODS)  # drawn for every row: stable
+        current = period_start >= this_month
+        if unit_number == demo_unit:
+            amount = 0 if current else total
+        elif unit_number in chronic and period_start >= add_months(this_month, -3):
+            amount = 0
+        elif current:
+            amount = total if roll < 0.2 else 0  # a few pay early
+        elif roll < 0.74:
+            amount = total
+        elif roll < 0.86:
+            amount = total // 200 * 100  # half, in whole naira/quetzales
+        else:
+            amount = 0
+        tx_ref = f"DEMO-{number}"
+        if amount <= 0 or tx_ref in paid_refs:
+            continue
+        invoice_of[tx_ref] = invoice_id
+        payments.append({
+            "estate_id": estate_id, "unit_id": unit_id, "amount_minor": amount, "currency": currency,
+            "method": method, "status": PaymentStatus.PENDING, "tx_ref": tx_ref, "created_at": now,
+            "paid_at": min(datetime.combine(issued + timedelta(days=days), time(10, 0), tzinfo=zone), now),
+            "payer_user_id": demo_user_id if unit_number == demo_unit else None,
+            "reference": "" if method == PaymentMethod.FLUTTERWAVE else f"TRF{invoice_id:06d}"})
+    if not payments:
+        return
+    table = Payment.__table__
+    written = db.session.execute(sa.insert(table).returning(table.c.id, table.c.tx_ref, sort_by_parameter_order=True),
+                                 payments).all()
+    db.session.commit()
+    for payment_id, tx_ref in written:  # each applied as the portal applies a payment, in its own transaction
+        apply_payment(payment_id, [invoice_of[tx_ref]])
+
+
+@contextmanager
+def _quick_sqlite_commits() -> Iterator[None]:
+    """The demo writes a few hundred small transactions (each payment applied as the portal
+    applies one, each committed). On SQLite, skip the disk sync of each commit while seeding:
+    a power cut mid-seed could cost the demo database, nothing else; every connection is
+    back to the default (FULL) when it returns to the pool."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def quick(dbapi_connection, *_args) -> None:
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+    def safe(dbapi_connection, *_args) -> None:
+        dbapi_connection.execute("PRAGMA synchronous = FULL")
+
+    sa.event.listen(engine, "checkout", quick)
+    sa.event.listen(engine, "checkin", safe)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "checkout", quick)
+        sa.event.remove(engine, "checkin", safe)
 
 
 def seed_demo() -> list[tuple[str, str, str]]:
+    with _quick_sqlite_commits():
+        return _seed_demo()
+
+
+def _seed_demo() -> list[tuple[str, str, str]]:
     rng = random.Random(20261123)
     pw = hash_password(DEMO_PASSWORD)
     today = date.today()
@@ -351,7 +469,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
                   ResidentType.OWNER, phone=f"+5025556{n:04d}", moved_in=today - timedelta(days=rng.randint(30, 2000)))
 
     db.session.commit()
-    _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin})
+    _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin},
+                  {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})
     return [
         (enterprise.email, "Enterprise admin", "/enterprise"),
         (gp_admin.email, "Estate admin", "/e/greenpark/admin"),

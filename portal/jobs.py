@@ -15,8 +15,10 @@ Jobs:
 - periodic, in UTC: `sweep_outbox` every minute (retries that are due, rows nobody
   picked up, lapsed claims), `expire_walkins` every minute, `expire_approvals` every
   5 minutes, `purge_import_previews` every 15 minutes, `mark_overdue` every hour (at
-  minute 5) — the same functions as the `expire-walkins`, `expire-approvals`,
-  `purge-import-previews` and `mark-overdue` commands. They are
+  minute 5), `send_reminders` every hour (at minute 15: each estate's payment reminders
+  leave with its first run in the estate's daytime, once per invoice and step) — the same
+  functions as the `expire-walkins`, `expire-approvals`, `purge-import-previews`,
+  `mark-overdue` and `send-reminders` commands. They are
   idempotent (conditional updates), so two workers scheduling them at once do no harm;
   extra workers may still run `--no-periodic`.
 """
@@ -95,6 +97,12 @@ def mark_overdue() -> int:
     return mark()
 
 
+def send_reminders() -> int:
+    from portal.billing.reminders import send_reminders as send
+
+    return send()
+
+
 class Jobs:
     """The app's queue and its tasks (`app.extensions["portal.jobs"]`)."""
 
@@ -114,6 +122,8 @@ class Jobs:
         self.generate_invoices = huey.task(name="generate_invoices")(self._in_app(generate_invoices))
         self.mark_overdue = huey.periodic_task(crontab(minute="5"), name="mark_overdue")(
             self._in_app(mark_overdue))
+        self.send_reminders = huey.periodic_task(crontab(minute="15"), name="send_reminders")(
+            self._in_app(send_reminders))
 
     def _in_app(self, func: Callable) -> Callable:
         @functools.wraps(func)

@@ -167,6 +167,7 @@ MESSAGE_REASON_LABELS = {
     "walk_in_request": _l("A visitor at the gate asks to see you"),
     "walk_in_decided": _l("A walk-in visitor was answered"),
     "invoice_issued": _l("An invoice was issued"),
+    "payment_reminder": _l("A bill is due soon or overdue"),
     "payment_received": _l("A payment was received"),
     "announcement": _l("Announcement"),
     "approval_decided": _l("A sign-up request was decided"),

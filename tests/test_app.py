@@ -14,7 +14,11 @@ from portal.models import (
     Approval,
     ApprovalStatus,
     Estate,
+    Invoice,
+    InvoiceStatus,
     Membership,
+    Payment,
+    PaymentAllocation,
     Resident,
     Role,
     Unit,
@@ -139,7 +143,7 @@ def test_seed_demo_is_idempotent_and_complete(app):
     def counts():
         with app.app_context():
             return {m.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(m))
-                    for m in (Estate, User, Membership, Unit, Resident)}
+                    for m in (Estate, User, Membership, Unit, Resident, Invoice, Payment, PaymentAllocation)}
 
     before = counts()
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
@@ -167,6 +171,32 @@ def test_seed_demo_is_idempotent_and_complete(app):
         roles = {(m.user.email, m.estate.slug, m.role) for m in db.session.scalars(sa.select(Membership))}
         assert ("admin@lasflores.test", "lasflores", Role.ESTATE_ADMIN) in roles
         assert ("resident@lasflores.test", "lasflores", Role.RESIDENT) in roles
+        # Six months of invoices in each estate, in its currency, paid as estates are paid.
+        for estate, units in ((gp, 48), (lf, 20)):
+            months = db.session.execute(
+                sa.select(Invoice.period_start, sa.func.count()).where(Invoice.estate_id == estate.id)
+                .group_by(Invoice.period_start).order_by(Invoice.period_start)).all()
+            assert len(months) == 6 and {n for _, n in months} == {units}
+            assert set(db.session.scalars(sa.select(Invoice.currency).where(Invoice.estate_id == estate.id))) == {
+                estate.currency}
+            past = sa.and_(Invoice.estate_id == estate.id, Invoice.period_start < months[-1][0])
+            paid = db.session.scalar(sa.select(sa.func.count()).where(past, Invoice.status == InvoiceStatus.PAID))
+            partial = db.session.scalar(sa.select(sa.func.count()).where(
+                past, Invoice.amount_paid_minor > 0, Invoice.balance_minor > 0))
+            unpaid = db.session.scalar(sa.select(sa.func.count()).where(
+                past, Invoice.status == InvoiceStatus.OVERDUE, Invoice.amount_paid_minor == 0))
+            assert paid > 3 * units and partial >= 3 and unpaid >= 5, (estate.slug, paid, partial, unpaid)
+            # Every payment went through apply_payment (allocated, audited).
+            payments = db.session.scalar(sa.select(sa.func.count()).select_from(Payment)
+                                         .where(Payment.estate_id == estate.id))
+            assert payments == db.session.scalar(sa.select(sa.func.count()).select_from(PaymentAllocation)
+                                                 .where(PaymentAllocation.estate_id == estate.id))
+        # The demo residents owe only this month's bill.
+        for email in ("resident@greenpark.test", "resident@lasflores.test"):
+            owed = db.session.scalars(
+                sa.select(Invoice.status).join(Resident, Resident.unit_id == Invoice.unit_id).join(User)
+                .where(User.email == email, Invoice.balance_minor > 0)).all()
+            assert owed == [InvoiceStatus.ISSUED], email
 
 
 @pytest.mark.parametrize(

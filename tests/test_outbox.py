@@ -348,7 +348,7 @@ def test_the_periodic_jobs_are_scheduled(app):
     queue = jobs.get(app)
     periodic = {task.__name__: task for task in queue.huey._registry._periodic_tasks}
     assert set(periodic) == {"sweep_outbox", "expire_walkins", "expire_approvals", "purge_import_previews",
-                             "mark_overdue"}
+                             "mark_overdue", "send_reminders"}
     at = utcnow().replace(tzinfo=None)
     every_minute = [at.replace(minute=m) for m in (0, 1, 7, 59)]
     assert all(periodic["sweep_outbox"]().validate_datetime(t) for t in every_minute)
@@ -357,6 +357,8 @@ def test_the_periodic_jobs_are_scheduled(app):
     assert [periodic["purge_import_previews"]().validate_datetime(at.replace(minute=m)) for m in (0, 15, 20)] == [
         True, True, False]
     assert [periodic["mark_overdue"]().validate_datetime(at.replace(minute=m)) for m in (0, 5, 6)] == [
+        False, True, False]
+    assert [periodic["send_reminders"]().validate_datetime(at.replace(minute=m)) for m in (0, 15, 16)] == [
         False, True, False]
 
 

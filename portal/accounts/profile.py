@@ -24,6 +24,7 @@ NOTIFICATION_EVENTS = {
     "visitor_arrived": _l("A visitor of mine arrives"),
     "walk_in_request": _l("A walk-in visitor asks to see me"),
     "invoice_issued": _l("An invoice is issued to my unit"),
+    "payment_reminder": _l("A bill of my unit is due soon or overdue"),
     "payment_received": _l("A payment of mine is received"),
     "announcement": _l("The estate makes an announcement"),
     "approval_decided": _l("A sign-up request is decided"),
@@ -36,11 +37,13 @@ _DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
 # that exists: billing and announcements add theirs to LIVE_FEATURES when they land.
 EVENT_FEATURES = {
     "visitor_arrived": "visits", "walk_in_request": "visits", "invoice_issued": "billing",
+    "payment_reminder": "billing",
     "payment_received": "payments", "announcement": "announcements", "approval_decided": "onboarding",
 }
 LIVE_FEATURES = frozenset({"visits", "onboarding", "billing"})  # "payments": when online payments land
 # Events only a resident of a unit receives.
-RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_received"})
+RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_reminder",
+                             "payment_received"})
 
 
 def offered_events(user: User) -> list[str]:

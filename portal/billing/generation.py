@@ -349,10 +349,11 @@ def start_generation(actor: User, estate: Estate, period: Period, due_date: date
 
 
 def generate_now(estate: Estate, period: Period, *, actor_id: int | None = None, due_date: date | None = None,
-                 batch_size: int = BATCH_SIZE) -> GenerationRun:
+                 batch_size: int = BATCH_SIZE, issue_date: date | None = None) -> GenerationRun:
     """Record a run and execute it here and now, without the queue (demo data, the benchmark,
-    scripts). The same batches as the job."""
-    today = estate_today(estate)
+    scripts). The same batches as the job. `issue_date`: today unless given (the demo's
+    history is issued on each month's first day)."""
+    today = issue_date or estate_today(estate)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(_units_stmt(estate).subquery()))
     run = GenerationRun(estate_id=estate.id, period_start=period.start, period_end=period.end, issue_date=today,
                         due_date=due_date or default_due_date(estate, period, today), status=GenerationStatus.QUEUED,

@@ -24,6 +24,7 @@ from portal.models.billing import (
     PaymentStatus,
     UnitCharge,
 )
+from portal.models.dues import DuesOverride, PaymentReminder
 from portal.models.estate import Estate, EstateStatus
 from portal.models.gate_extras import (
     Incident,
@@ -73,6 +74,8 @@ __all__ = [
     "PaymentMethod",
     "PaymentStatus",
     "UnitCharge",
+    "DuesOverride",
+    "PaymentReminder",
     "MessageStatus",
     "ImportPreview",
     "IntegrationChannel",

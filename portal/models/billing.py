@@ -80,11 +80,21 @@ class BillingSettings(Base):
     invoice_prefix: Mapped[str] = mapped_column(sa.String(12))  # GP in GP-2026-000123
     tax_rate_bp: Mapped[int] = mapped_column(default=0, server_default="0")  # basis points: 750 = 7.5 %
     due_days: Mapped[int] = mapped_column(default=14, server_default="14")  # due date after the period starts
+    # Payment reminders (portal.billing.reminders): on unless the admin turns them off.
+    reminders_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Dues-linked restrictions (portal.billing.restrictions): off unless the admin turns them on.
+    # A unit whose oldest unpaid invoice is more than `restrict_after_days` overdue is warned;
+    # `restrict_grace_days` later it is restricted.
+    restrict_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    restrict_after_days: Mapped[int] = mapped_column(default=60, server_default="60")
+    restrict_grace_days: Mapped[int] = mapped_column(default=7, server_default="7")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("tax_rate_bp >= 0 AND tax_rate_bp <= 10000", name="tax_rate_range"),
         sa.CheckConstraint("due_days >= 0 AND due_days <= 365", name="due_days_range"),
+        sa.CheckConstraint("restrict_after_days >= 1 AND restrict_after_days <= 365", name="restrict_after_range"),
+        sa.CheckConstraint("restrict_grace_days >= 0 AND restrict_grace_days <= 90", name="restrict_grace_range"),
     )
 
 

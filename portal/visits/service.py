@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit
+from portal.billing import restrictions
 from portal.errors import Conflict, DomainError, InvalidValue, NotFound
 from portal.extensions import db
 from portal.models import (
@@ -324,15 +325,19 @@ def create_visit(actor: User, estate: Estate, unit_id: int, data: VisitData, *, 
                  phone_optional: bool = False, on_created: Callable[[Visit], None] | None = None) -> Visit:
     """Invite visitors to `unit_id`. A resident may invite only to a unit they live in
     (and is the host); an admin (`as_admin`) to any unit of the estate (no host).
-    Raises InvalidValue (422) for bad input or a banned phone. `on_created(visit)` runs in
-    the same transaction before the commit (a caller's own writes that must land with the
-    pass, or a DomainError that must stop it)."""
+    Raises InvalidValue (422) for bad input or a banned phone, UnitRestricted when a
+    resident's unit is restricted for unpaid dues and the pass is not a delivery
+    (portal.billing.restrictions). `on_created(visit)` runs in the same transaction before
+    the commit (a caller's own writes that must land with the pass, or a DomainError that
+    must stop it)."""
     unit_query = sa.select(Unit).where(Unit.id == unit_id, Unit.estate_id == estate.id, Unit.archived_at.is_(None))
     if not as_admin:
         unit_query = unit_query.where(Unit.id.in_(_unit_ids(actor, estate)))
     unit = db.session.scalar(unit_query)
     if unit is None:
         raise InvalidValue("unit_id", _l("Choose a unit."))
+    if not as_admin and data.pass_type != PassType.DELIVERY:
+        restrictions.check_unit(unit.id)  # unpaid dues: deliveries only (one query)
     now = utcnow()
     guests = _guests(estate, data.pass_type, data.guests, phone_optional)  # phone_optional: walk-ins
     purpose = _purpose(data.purpose)

@@ -33,6 +33,14 @@ def _count_file(_before: dict, after: dict) -> dict:
     return {"count": after.get("count", 0), "filename": after.get("filename") or "CSV"}
 
 
+def _count(_before: dict, after: dict) -> dict:
+    return {"count": after.get("count", 0)}
+
+
+def _reason(_before: dict, after: dict) -> dict:
+    return {"reason": after.get("reason") or "—"}
+
+
 def _device(before: dict, after: dict) -> dict:
     return {"device": after.get("device") or before.get("device") or "—"}
 
@@ -162,6 +170,10 @@ SENTENCES: dict[str, tuple] = {
     "invoice.voided": (_l("%(actor)s voided the invoice %(target)s"), _none),
     "invoice.marked_overdue": (_l("Unpaid invoices past their due date were marked overdue"), _none),
     "payment.applied": (_l("A payment (%(target)s) was applied to invoices"), _none),
+    "billing.dues_settings_updated": (_l("%(actor)s changed the payment reminders and dues restrictions"), _none),
+    "invoice.reminders_sent": (_l("Payment reminders were sent for %(count)s invoices"), _count),
+    "dues_override.granted": (_l("%(actor)s lifted the dues restriction of unit %(target)s: %(reason)s"), _reason),
+    "dues_override.ended": (_l("%(actor)s ended the lifting of the dues restriction of unit %(target)s"), _none),
     # message providers, messages, notifications on devices
     "integration.created": (_l("%(actor)s added a message provider (%(target)s)"), _none),
     "integration.updated": (_l("%(actor)s changed a message provider (%(target)s)"), _none),
@@ -224,6 +236,9 @@ ACTION_NAMES: dict[str, object] = {
     "billing.generation_started": _l("Invoices being made"), "billing.generation_resumed": _l("Invoicing resumed"),
     "billing.generation_finished": _l("Invoices made"), "invoice.voided": _l("Invoice voided"),
     "invoice.marked_overdue": _l("Invoices overdue"), "payment.applied": _l("Payment applied"),
+    "billing.dues_settings_updated": _l("Reminders and restrictions changed"),
+    "invoice.reminders_sent": _l("Payment reminders sent"), "dues_override.granted": _l("Dues restriction lifted"),
+    "dues_override.ended": _l("Dues restriction lift ended"),
     "integration.created": _l("Provider added"), "integration.updated": _l("Provider changed"),
     "integration.enabled": _l("Provider turned on"), "integration.disabled": _l("Provider turned off"),
     "integration.moved": _l("Providers reordered"), "integration.deleted": _l("Provider deleted"),

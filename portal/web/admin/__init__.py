@@ -8,6 +8,7 @@ from portal.web.admin import (  # noqa: E402,F401
     audit_views,
     billing_reports_views,
     billing_views,
+    dues_views,
     extras_views,
     gate_views,
     import_views,

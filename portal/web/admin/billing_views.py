@@ -20,6 +20,7 @@ from portal.web.admin.billing_forms import (
     UnitChargeForm,
     VoidForm,
 )
+from portal.web.admin.dues_forms import dues_settings_form
 from portal.web.i18n import formatting_locale
 from portal.web.inputs import date_arg, page_arg
 from portal.web.ui import render
@@ -300,4 +301,5 @@ def billing_settings_edit():
         else:
             flash(_("The billing settings were saved."), "success")
             return redirect(url_for("admin.billing_settings_edit"))
-    return render("admin/billing/settings.html", form=form), 422 if form.errors else 200
+    return render("admin/billing/settings.html", form=form, dues_form=dues_settings_form(g.estate)), \
+        422 if form.errors else 200

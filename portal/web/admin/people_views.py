@@ -6,11 +6,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.billing import restrictions
 from portal.errors import DomainError, NotFound
 from portal.households import service as households
 from portal.households.service import InvalidValue
 from portal.units import service as units
 from portal.web.admin import bp
+from portal.web.admin.dues_forms import DuesOverrideForm
 from portal.web.admin.people_forms import (
     CardIssueForm,
     CardRequestForm,
@@ -56,7 +58,9 @@ def _household_page(unit_id: int, status: int = 200, **forms):
     forms.setdefault("card_form", CardRequestForm(formdata=None, members=household.current))
     forms.setdefault("issue_errors", {})
     forms.setdefault("card_error", None)
-    return render("admin/household.html", household=household, unit=household.unit, **forms), status
+    forms.setdefault("override_form", DuesOverrideForm(formdata=None))
+    return render("admin/household.html", household=household, unit=household.unit,
+                  dues=restrictions.unit_dues(g.estate, household.unit), **forms), status
 
 
 @bp.get("/units/<int:unit_id>/")
