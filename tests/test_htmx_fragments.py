@@ -24,6 +24,8 @@ FRAGMENTS = {
     "admin.charges_list": ("admin", "GET", "/e/alpha/admin/billing/charges/", None),
     "admin.invoices_list": ("admin", "GET", "/e/alpha/admin/billing/?unit=a1", None),
     "admin.arrears_list": ("admin", "GET", "/e/alpha/admin/billing/arrears/?sort=age", None),
+    "admin.payments_list": ("admin", "GET", "/e/alpha/admin/billing/payments/?method=CASH", None),
+    "admin.payments_to_confirm": ("admin", "GET", "/e/alpha/admin/billing/payments/to-confirm", None),
     "admin.run_detail": ("admin", "GET", "/e/alpha/admin/billing/runs/{run}", None),
     "admin.bans_list": ("admin", "GET", "/e/alpha/admin/bans/", None),
     "admin.gate_events_list": ("admin", "GET", "/e/alpha/admin/gate-events/", None),

@@ -27,6 +27,7 @@ from portal.models import (
     FrequentVisitor,
     Invitation,
     Membership,
+    Payment,
     Resident,
     Unit,
     User,
@@ -117,6 +118,8 @@ _NAMERS = {
     "Ban": lambda ids: sa.select(Ban.id, Ban.phone).where(Ban.id.in_(ids)),
     "FrequentVisitor": lambda ids: sa.select(FrequentVisitor.id, FrequentVisitor.full_name)
     .where(FrequentVisitor.id.in_(ids)),
+    "Payment": lambda ids: sa.select(Payment.id, sa.func.coalesce(sa.func.nullif(Payment.reference, ""), Payment.tx_ref))
+    .where(Payment.id.in_(ids)),
 }
 
 

@@ -38,6 +38,7 @@ from portal.models.household import AccessCard, AccessCardStatus, Vehicle
 from portal.models.imports import ImportPreview
 from portal.models.integrations import IntegrationChannel, IntegrationSetting
 from portal.models.onboarding import Approval, ApprovalStatus, Invitation, UserSession
+from portal.models.payment_proof import PaymentProof
 from portal.models.people import Resident, ResidentType, Unit, UnitType
 from portal.models.push import PushSubscription
 from portal.models.user import Membership, PlatformRole, Role, User, UserStatus
@@ -72,6 +73,7 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentMethod",
+    "PaymentProof",
     "PaymentStatus",
     "UnitCharge",
     "DuesOverride",

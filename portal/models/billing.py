@@ -304,6 +304,9 @@ class InvoiceLine(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
+_MANUAL_REFERENCE_COUNTS = "method <> 'FLUTTERWAVE' AND reference <> '' AND status IN ('PENDING', 'SUCCESSFUL')"
+
+
 class Payment(Base):
     """Money received (or expected: PENDING) for a unit. `tx_ref` is ours and unique (the
     checkout's reference); a SUCCESSFUL payment has been applied to invoices once."""
@@ -323,14 +326,25 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")  # bank ref, cheque no.
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    proof_path: Mapped[str | None] = mapped_column(sa.String(255))
+    proof_path: Mapped[str | None] = mapped_column(sa.String(255))  # unused: a proof is a PaymentProof row
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A manual payment a resident reported from a bill ("I paid by transfer"), and an admin's
+    # answer to it: confirmed (applied, SUCCESSFUL) or REJECTED with `review_note` as the reason.
+    reported_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoice.id"), index=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(back_populates="payment")
 
     __table_args__ = (
         sa.Index("ix_payment_estate_status_created", "estate_id", "status", "created_at"),
         sa.Index("ix_payment_estate_paid", "estate_id", "paid_at"),
+        sa.Index("ix_payment_estate_method_paid", "estate_id", "method", "paid_at"),
+        # A bank reference or cheque number is recorded once in an estate while it counts
+        # (waiting to be confirmed, or applied); a rejected report frees it.
+        sa.Index("uq_payment_manual_reference", "estate_id", "reference", unique=True,
+                 postgresql_where=sa.text(_MANUAL_REFERENCE_COUNTS), sqlite_where=sa.text(_MANUAL_REFERENCE_COUNTS)),
         sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 

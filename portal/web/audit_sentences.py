@@ -174,6 +174,10 @@ SENTENCES: dict[str, tuple] = {
     "invoice.reminders_sent": (_l("Payment reminders were sent for %(count)s invoices"), _count),
     "dues_override.granted": (_l("%(actor)s lifted the dues restriction of unit %(target)s: %(reason)s"), _reason),
     "dues_override.ended": (_l("%(actor)s ended the lifting of the dues restriction of unit %(target)s"), _none),
+    "payment.recorded": (_l("%(actor)s recorded a payment (%(target)s)"), _none),
+    "payment.reported": (_l("%(actor)s reported a bank transfer (%(target)s)"), _none),
+    "payment.confirmed": (_l("%(actor)s confirmed a reported transfer (%(target)s)"), _none),
+    "payment.rejected": (_l("%(actor)s rejected a reported transfer (%(target)s)"), _none),
     # message providers, messages, notifications on devices
     "integration.created": (_l("%(actor)s added a message provider (%(target)s)"), _none),
     "integration.updated": (_l("%(actor)s changed a message provider (%(target)s)"), _none),
@@ -239,6 +243,8 @@ ACTION_NAMES: dict[str, object] = {
     "billing.dues_settings_updated": _l("Reminders and restrictions changed"),
     "invoice.reminders_sent": _l("Payment reminders sent"), "dues_override.granted": _l("Dues restriction lifted"),
     "dues_override.ended": _l("Dues restriction lift ended"),
+    "payment.recorded": _l("Payment recorded"), "payment.reported": _l("Transfer reported"),
+    "payment.confirmed": _l("Transfer confirmed"), "payment.rejected": _l("Transfer rejected"),
     "integration.created": _l("Provider added"), "integration.updated": _l("Provider changed"),
     "integration.enabled": _l("Provider turned on"), "integration.disabled": _l("Provider turned off"),
     "integration.moved": _l("Providers reordered"), "integration.deleted": _l("Provider deleted"),
@@ -261,6 +267,7 @@ FIELD_NAMES: dict[str, object] = {
     "join_code": _l("Join code"), "address": _l("Address"), "city": _l("City"), "brand_color": _l("Brand colour"),
     "contact_email": _l("Contact email"), "contact_phone": _l("Contact phone"), "timezone": _l("Time zone"),
     "currency": _l("Currency"), "default_language": _l("Default language"), "supervisor": _l("Supervisor"),
+    "reference": _l("Reference"), "paid_on": _l("Paid on"), "proof": _l("Proof"), "invoice": _l("Invoice"),
 }
 
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

@@ -16,6 +16,7 @@ from portal.web.admin import (  # noqa: E402,F401
     invitations_views,
     members_views,
     messages_views,
+    payments_views,
     people_views,
     views,
     visit_log_views,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask_login import current_user
 
-from portal.billing import invoices
+from portal.billing import invoices, manual
 from portal.web.inputs import page_arg
 from portal.web.resident import bp
 from portal.web.ui import render
@@ -20,4 +20,6 @@ def bills_list():
 
 @bp.get("/bills/<int:invoice_id>")
 def bill_detail(invoice_id: int):
-    return render("resident/bill_detail.html", invoice=invoices.get_for_resident(current_user, g.estate, invoice_id))
+    invoice = invoices.get_for_resident(current_user, g.estate, invoice_id)
+    return render("resident/bill_detail.html", invoice=invoice,
+                  reports=manual.reports_for_invoice(current_user, g.estate, invoice))
