@@ -93,6 +93,7 @@ ARG_KINDS = {
     "card_id": "card",
     "charge_id": "charge",
     "invoice_id": "invoice",
+    "payment_id": "payment",
     "run_id": "run",
     "unit_charge_id": "unit_charge",
     "frequent_id": "frequent",

@@ -38,7 +38,7 @@ EVENT_FEATURES = {
     "visitor_arrived": "visits", "walk_in_request": "visits", "invoice_issued": "billing",
     "payment_received": "payments", "announcement": "announcements", "approval_decided": "onboarding",
 }
-LIVE_FEATURES = frozenset({"visits", "onboarding", "billing"})  # "payments": when online payments land
+LIVE_FEATURES = frozenset({"visits", "onboarding", "billing", "payments"})
 # Events only a resident of a unit receives.
 RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_received"})
 

@@ -32,13 +32,13 @@ class DocumentKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Branding:
-    """The estate as its documents show it. `logo` is a local image file (PNG/JPEG) or None;
-    a missing or unreadable file is left out. `colour` is #rrggbb (anything else: the default)."""
+    """The estate as its documents show it. `logo` is a local image file (PNG/JPEG), the
+    image's bytes (the estate's stored logo), or None; a missing or unreadable one is left out. `colour` is #rrggbb (anything else: the default)."""
 
     name: str
     address: str = ""  # one or more lines
     colour: str = DEFAULT_COLOUR
-    logo: Path | None = None
+    logo: Path | bytes | None = None
 
 
 @dataclass(frozen=True)

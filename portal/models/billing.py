@@ -314,6 +314,12 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     proof_path: Mapped[str | None] = mapped_column(sa.String(255))
+    # Online payments: the invoices the payer chose (paid first, in this order), what the
+    # provider said when it was verified (its JSON, Decimals as strings), and why a checkout
+    # failed ("cancelled", "failed", "amount", "currency", "gateway"…).
+    invoice_ids: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    provider_response: Mapped[str | None] = mapped_column(sa.Text)
+    failure_reason: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(back_populates="payment")
@@ -321,6 +327,7 @@ class Payment(Base):
     __table_args__ = (
         sa.Index("ix_payment_estate_status_created", "estate_id", "status", "created_at"),
         sa.Index("ix_payment_estate_paid", "estate_id", "paid_at"),
+        sa.Index("ix_payment_unit_status_paid", "unit_id", "status", "paid_at"),  # a resident's receipts
         sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 

@@ -161,6 +161,8 @@ SENTENCES: dict[str, tuple] = {
     "billing.generation_finished": (_l("The invoices of a period were made"), _none),
     "invoice.voided": (_l("%(actor)s voided the invoice %(target)s"), _none),
     "invoice.marked_overdue": (_l("Unpaid invoices past their due date were marked overdue"), _none),
+    "payment.created": (_l("%(actor)s started paying online (%(target)s)"), _none),
+    "payment.failed": (_l("An online payment (%(target)s) did not go through"), _none),
     "payment.applied": (_l("A payment (%(target)s) was applied to invoices"), _none),
     # message providers, messages, notifications on devices
     "integration.created": (_l("%(actor)s added a message provider (%(target)s)"), _none),
@@ -224,6 +226,7 @@ ACTION_NAMES: dict[str, object] = {
     "billing.generation_started": _l("Invoices being made"), "billing.generation_resumed": _l("Invoicing resumed"),
     "billing.generation_finished": _l("Invoices made"), "invoice.voided": _l("Invoice voided"),
     "invoice.marked_overdue": _l("Invoices overdue"), "payment.applied": _l("Payment applied"),
+    "payment.created": _l("Online payment started"), "payment.failed": _l("Online payment failed"),
     "integration.created": _l("Provider added"), "integration.updated": _l("Provider changed"),
     "integration.enabled": _l("Provider turned on"), "integration.disabled": _l("Provider turned off"),
     "integration.moved": _l("Providers reordered"), "integration.deleted": _l("Provider deleted"),

@@ -81,13 +81,13 @@ def document_pdf(doc: BillingDocument) -> bytes:
     return render_pdf(TEMPLATES[doc.kind], context, language=language)
 
 
-def logo_data_uri(path: Path | None) -> str | None:
-    """The logo file as a data: URI, if it is a PNG, JPEG or GIF image of at most 2 MB;
-    otherwise None (the document shows the estate's name alone)."""
-    if path is None:
+def logo_data_uri(path: Path | bytes | None) -> str | None:
+    """The logo (a file, or its bytes) as a data: URI, if it is a PNG, JPEG or GIF image of
+    at most 2 MB; otherwise None (the document shows the estate's name alone)."""
+    if not path:
         return None
     try:
-        data = Path(path).read_bytes()
+        data = path if isinstance(path, bytes) else Path(path).read_bytes()
         if len(data) > MAX_LOGO_BYTES:
             return None
         with Image.open(io.BytesIO(data)) as image:

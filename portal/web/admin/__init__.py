@@ -15,6 +15,7 @@ from portal.web.admin import (  # noqa: E402,F401
     members_views,
     messages_views,
     people_views,
+    receipt_views,
     views,
     visit_log_views,
     visits_views,
