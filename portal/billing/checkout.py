@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -98,13 +98,13 @@ def payable_invoices(user: User, estate: Estate, invoice_ids: list[int]) -> list
     for invoice in result:
         if invoice.status not in OPEN_STATUSES or invoice.balance_minor <= 0:
             raise Conflict(NOT_OWED % {"number": invoice.number})
-    if len({invoice.unit_id for invoice in result}) > 1:
+    if len({(invoice.unit_id, invoice.currency) for invoice in result}) > 1:
         raise FieldErrors({"invoices": ONE_UNIT})
     return result
 
 
 def start_checkout(user: User, estate: Estate, invoice_ids: list[int], amount_minor: int | None = None,
-                   *, format_amount=None) -> CheckoutLink:
+                   *, format_amount: Callable[[int], str] | None = None) -> CheckoutLink:
     """A PENDING payment for the chosen invoices (their whole balance, or `amount_minor` if
     smaller: a partial payment) and the provider's hosted checkout for it. A provider that
     refuses or cannot be reached marks the payment FAILED and raises its GatewayError.
@@ -119,7 +119,7 @@ def start_checkout(user: User, estate: Estate, invoice_ids: list[int], amount_mi
     if amount_minor <= 0:
         raise FieldErrors({"amount": _l("The amount must be more than zero.")})
     payment = Payment(estate_id=estate.id, unit_id=invoices[0].unit_id, payer_user_id=user.id,
-                      amount_minor=amount_minor, currency=estate.currency, method=PaymentMethod.FLUTTERWAVE,
+                      amount_minor=amount_minor, currency=invoices[0].currency, method=PaymentMethod.FLUTTERWAVE,
                       status=PaymentStatus.PENDING, tx_ref=new_tx_ref(f"GH-{estate.slug}"),
                       invoice_ids=[invoice.id for invoice in invoices])
     db.session.add(payment)

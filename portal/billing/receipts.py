@@ -128,7 +128,7 @@ def receipt_document(receipt: Receipt, estate: Estate, language: str) -> Billing
         if receipt.credit_minor > 0:
             lines.append(DocumentLine(str(CREDIT_LINE), receipt.credit_minor))
         method = str(PAYMENT_METHOD_LABELS.get(payment.method.value, payment.method.value))
-        status = str(_l("Paid"))
+        status = str(_l("Payment received"))
     return BillingDocument(
         kind=DocumentKind.RECEIPT, number=receipt.number, issue_date=paid_day(payment, estate),
         currency=payment.currency, language=language,
