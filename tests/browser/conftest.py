@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 20.0  # seconds for gunicorn to answer /health
+START_TIMEOUT = 60.0  # seconds for gunicorn to answer /health (a loaded CI machine boots workers slowly)
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
