@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -157,7 +158,22 @@ def flutterwave_settings(dev_mode: bool) -> dict:
         "FLUTTERWAVE_SECRET_HASH": os.environ.get("FLUTTERWAVE_SECRET_HASH")
         or (FAKE_FLUTTERWAVE_SECRET_HASH if fake else ""),
         "FLUTTERWAVE_TIMEOUT": _int("FLUTTERWAVE_TIMEOUT", 20),
+        # An estate with a Flutterwave account of its own: a JSON object of estate slug →
+        # {"secret_key", "secret_hash", "public_key", "base_url"} (missing ones: the platform's).
+        "FLUTTERWAVE_ESTATES": _flutterwave_estates(os.environ.get("FLUTTERWAVE_ESTATES", "")),
     }
+
+
+def _flutterwave_estates(text: str) -> dict[str, dict[str, str]]:
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(f"FLUTTERWAVE_ESTATES is not JSON: {error}") from error
+    if not isinstance(value, dict) or not all(isinstance(keys, dict) for keys in value.values()):
+        raise ConfigError("FLUTTERWAVE_ESTATES must be a JSON object of estate slug → object of keys")
+    return {str(slug): {str(k): str(v) for k, v in keys.items()} for slug, keys in value.items()}
 
 
 class ConfigError(RuntimeError):
@@ -201,10 +217,12 @@ def check(config: dict) -> None:
 def _check_flutterwave(config: dict) -> None:
     """Production never talks to the fake Flutterwave, nor to Flutterwave over plain HTTP, and
     never takes payments whose webhooks it would have to refuse."""
-    base_url = str(config.get("FLUTTERWAVE_BASE_URL") or FLUTTERWAVE_URL)
-    if not base_url.startswith("https://"):
-        raise ConfigError(f"FLUTTERWAVE_BASE_URL must be an https:// URL in production (it is {base_url!r}); "
-                          "the fake Flutterwave is for DEV mode only.")
+    base_urls = [str(config.get("FLUTTERWAVE_BASE_URL") or FLUTTERWAVE_URL)]
+    base_urls += [keys["base_url"] for keys in (config.get("FLUTTERWAVE_ESTATES") or {}).values() if keys.get("base_url")]
+    for base_url in base_urls:
+        if not base_url.startswith("https://"):
+            raise ConfigError(f"FLUTTERWAVE_BASE_URL must be an https:// URL in production (it is {base_url!r}); "
+                              "the fake Flutterwave is for DEV mode only.")
     secrets = {config.get("FLUTTERWAVE_SECRET_KEY"), config.get("FLUTTERWAVE_SECRET_HASH")}
     if secrets & {FAKE_FLUTTERWAVE_SECRET_KEY, FAKE_FLUTTERWAVE_SECRET_HASH}:
         raise ConfigError("The fake Flutterwave's test keys cannot be used in production.")

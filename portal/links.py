@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from portal.models import Estate
 
 KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "member_for_admin", "bills_for_resident",
-         "invitation", "password_reset", "sign_in")
+         "receipt_for_resident", "payment_return", "invitation", "password_reset", "sign_in")
 _KEY = "portal.links"
 
 
@@ -58,6 +58,16 @@ def walk_in_for_resident(estate: Estate, walk_in_id: int) -> str:
 def bills_for_resident(estate: Estate) -> str:
     """In-app: a resident's list of bills (invoice notices point there)."""
     return _make("bills_for_resident", estate)
+
+
+def receipt_for_resident(estate: Estate, payment_id: int) -> str:
+    """In-app: a resident's receipt of one payment (the "payment received" notice points there)."""
+    return _make("receipt_for_resident", estate, payment_id)
+
+
+def payment_return(estate: Estate, payment_id: int) -> str:
+    """Absolute: where the payment provider sends the payer back after its hosted checkout."""
+    return _make("payment_return", estate, payment_id)
 
 
 def gate_home(estate: Estate) -> str:

@@ -49,8 +49,10 @@ from portal.models import (
     OutboxMessage,
     PassType,
     Payment,
+    PaymentAllocation,
     PaymentMethod,
     PaymentProof,
+    PaymentStatus,
     PlatformRole,
     Resident,
     ResidentType,
@@ -186,6 +188,14 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
     s.flush()
     s.add(PaymentProof(payment_id=payment.id, estate_id=estate.id, content=PNG, content_type="image/png",
                        filename=f"slip-{slug}.png", size=len(PNG)))
+    # An online payment already applied (its receipt).
+    paid = Payment(estate_id=estate.id, unit_id=unit.id, payer_user_id=resident_user.id, amount_minor=1_000,
+                      currency="NGN", method=PaymentMethod.FLUTTERWAVE, status=PaymentStatus.SUCCESSFUL,
+                      tx_ref=f"GH-{slug.upper()}-{n}", provider_transaction_id=f"{9_000 + n}", paid_at=now,
+                      invoice_ids=[invoice.id])
+    s.add(paid)
+    s.flush()
+    s.add(PaymentAllocation(payment_id=paid.id, invoice_id=invoice.id, estate_id=estate.id, amount_minor=1_000))
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
                        device_id=f"kiosk-{slug}-0001", issued_at=now, expires_at=now + timedelta(hours=1))
@@ -211,7 +221,7 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         personal_ban=personal_ban.id, frequent=frequent.id, walk_in=walk_in.id, incident=incident.id,
         notification=notification.id, invitation=invitation.id, approval=approval.id, audit=audit.id,
         kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
-        charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id, payment=payment.id,
+        charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id, payment=payment.id, receipt_payment=paid.id,
     )
 
 

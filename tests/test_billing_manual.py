@@ -267,7 +267,7 @@ def test_a_reported_transfer_waits_then_is_confirmed_once(client, admin, billed,
         assert actions == ["payment.reported", "payment.confirmed", "payment.applied"]
         message = s.scalar(sa.select(OutboxMessage).where(OutboxMessage.reason == "payment_received"))
         assert (message.channel, message.recipient, message.language) == ("EMAIL", "resident@alpha.test", "en")
-        assert "Your payment of ₦45,000.00 (reference TRF-778812) was confirmed" in message.body
+        assert "received your payment of ₦45,000.00 for " + dec.number in message.body  # the receipt notice
         assert s.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                         .where(OutboxMessage.reason == "payment_received")) == 1  # one message, not two
     bill = resident.get(f"/e/alpha/home/bills/{dec.id}").get_data(as_text=True)

@@ -55,6 +55,7 @@ FRAGMENTS = {
     "gate.walkins_list": ("supervisor", "GET", "/e/alpha/gate/walk-ins/", None),
     "gate.incidents_new": ("supervisor", "GET", "/e/alpha/gate/incidents?page=1", None),
     "resident.bills_list": ("resident", "GET", "/e/alpha/home/bills/", None),
+    "resident.receipts_list": ("resident", "GET", "/e/alpha/home/receipts/", None),
     "resident.visits_list": ("resident", "GET", "/e/alpha/home/visits/?page=2", None),
 }
 

@@ -426,9 +426,9 @@ def test_notification_choices_only_for_what_the_user_can_receive(client, make, l
     login("ana@alpha.test")
     page = client.get("/account/").get_data(as_text=True)
     assert 'name="visitor_arrived_email"' in page and 'name="walk_in_request_sms"' in page
-    assert 'name="invoice_issued_email"' in page  # billing exists
-    for absent in ("payment_received", "announcement", "approval_decided"):
-        assert f'name="{absent}_email"' not in page  # no online payments or announcements yet; Ana never asked to join
+    assert 'name="invoice_issued_email"' in page and 'name="payment_received_email"' in page  # billing, payments
+    for absent in ("announcement", "approval_decided"):
+        assert f'name="{absent}_email"' not in page  # no announcements yet; Ana never asked to join
     client.post("/logout")
     login("admin@alpha.test")
     page = client.get("/account/").get_data(as_text=True)

@@ -83,8 +83,8 @@ SUPERVISOR_ONLY = {"gate.bans_list", "gate.ban_new", "gate.ban_lift", "gate.pass
                    "gate.offline_refused_list",
                    "gate.staff_invite"}
 
-# URL argument -> the kind of row it names (an attribute of a world estate); (area,
-# argument) first where an area reads an argument its own way. A name missing here
+# URL argument -> the kind of row it names (an attribute of a world estate); (endpoint,
+# argument), then (area, argument) first where a route or an area reads an argument its own way. A name missing here
 # fails the sweep and names the route, so a new route cannot slip past it.
 ARG_KINDS = {
     "approval_id": "approval",
@@ -93,7 +93,13 @@ ARG_KINDS = {
     "card_id": "card",
     "charge_id": "charge",
     "invoice_id": "invoice",
-    "payment_id": "payment",
+    "payment_id": "payment",  # a transfer a resident reported, waiting for an admin
+    # Receipts (and the way back from the checkout) are of a payment already applied.
+    ("admin.payment_receipt", "payment_id"): "receipt_payment",
+    ("admin.payment_receipt_pdf", "payment_id"): "receipt_payment",
+    ("resident.receipt_detail", "payment_id"): "receipt_payment",
+    ("resident.receipt_download", "payment_id"): "receipt_payment",
+    ("resident.pay_return", "payment_id"): "receipt_payment",
     "run_id": "run",
     "unit_charge_id": "unit_charge",
     "frequent_id": "frequent",
@@ -116,7 +122,7 @@ KNOWN_CONVERTERS = {"estate_slug": "UnicodeConverter", "*": "BoundedIntConverter
 
 
 def _kind(rule, arg: str, table: dict) -> str:
-    kind = table.get((_area(rule), arg)) or table.get(arg)
+    kind = table.get((rule.endpoint, arg)) or table.get((_area(rule), arg)) or table.get(arg)
     if kind is None:
         pytest.fail(f"{rule.rule} ({rule.endpoint}) takes <{arg}>, which the sweep does not know: "
                     f"add it to ARG_KINDS with the kind of row it names")

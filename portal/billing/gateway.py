@@ -268,9 +268,16 @@ def new_tx_ref(prefix: str = "GH") -> str:
 
 def gateway_for(estate: Estate | None) -> PaymentGateway:
     """The gateway that takes payments for `estate` (None: platform-wide, e.g. a webhook before
-    its payment is found). Today Flutterwave, with the keys from configuration
-    (FLUTTERWAVE_*); per-estate keys will come through the integration settings seam
-    (portal.integrations.settings) behind this same function."""
+    its payment is found). Today Flutterwave, with the keys from configuration: the estate's
+    own (FLUTTERWAVE_ESTATES[slug]: secret_key, secret_hash, public_key, base_url) where it
+    has them, else the platform's (FLUTTERWAVE_*)."""
+    from flask import current_app
+
     from portal.billing.flutterwave import FlutterwaveGateway
 
-    return FlutterwaveGateway.from_config()
+    config = current_app.config
+    own = (config.get("FLUTTERWAVE_ESTATES") or {}).get(estate.slug) if estate is not None else None
+    if not own:
+        return FlutterwaveGateway.from_config(config)
+    return FlutterwaveGateway.from_config({**config, **{f"FLUTTERWAVE_{key.upper()}": value
+                                                        for key, value in own.items() if value}})

@@ -338,7 +338,8 @@ _STATUS_WORDS = {PaymentStatus.SUCCESSFUL: _l("confirmed"), PaymentStatus.REJECT
 def confirm_payment(actor: User, estate: Estate, payment_id: int) -> ApplyResult:
     """Confirm a reported payment: applied to its bill first, then the unit's other open
     invoices (apply_payment's conditional UPDATE: confirmed twice, or by two admins at once,
-    it is applied once; the second gets a Conflict). The resident is told."""
+    it is applied once; the second gets a Conflict). The resident is told by the receipt
+    notice apply_payment writes (portal.billing.receipts.queue_notice)."""
     payment = _pending_manual(estate, payment_id)
     now = utcnow()
     audit.record("payment.confirmed", payment, actor_id=actor.id, before={"status": PaymentStatus.PENDING.value},
@@ -347,7 +348,6 @@ def confirm_payment(actor: User, estate: Estate, payment_id: int) -> ApplyResult
     db.session.execute(sa.update(Payment).where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
                        .values(reviewed_by_id=actor.id, reviewed_at=now)
                        .execution_options(synchronize_session=False))
-    _tell_payer(estate, payment, confirmed=True)
     invoices = [payment.reported_invoice_id] if payment.reported_invoice_id else []
     result = apply_payment(payment.id, invoices, actor_id=actor.id)  # commits, or rolls all of it back
     if not result.applied:  # another request answered it meanwhile
@@ -375,16 +375,13 @@ def reject_payment(actor: User, estate: Estate, payment_id: int, reason: str) ->
     db.session.refresh(payment)
     audit.record("payment.rejected", payment, actor_id=actor.id, before={"status": PaymentStatus.PENDING.value},
                  after={"status": PaymentStatus.REJECTED.value, "reason": reason, "reference": payment.reference})
-    _tell_payer(estate, payment, confirmed=False)
+    _tell_payer(estate, payment)
     db.session.commit()
     return payment
 
 
 # --- telling the resident ------------------------------------------------------------------------------
 
-CONFIRMED_SUBJECT = _l("Your payment to %(estate)s was confirmed")
-CONFIRMED_BODY = _l("Your payment of %(amount)s (reference %(reference)s) was confirmed and applied to your bills. "
-                    "Thank you.")
 REJECTED_SUBJECT = _l("Your payment to %(estate)s was not confirmed")
 REJECTED_BODY = _l("Your payment of %(amount)s (reference %(reference)s) was not confirmed: %(reason)s")
 SEE_BILLS = _l("See your bills: %(link)s")
@@ -398,7 +395,7 @@ def _language(user: User, estate: Estate) -> str:
     return languages[0]
 
 
-def _tell_payer(estate: Estate, payment: Payment, *, confirmed: bool) -> None:
+def _tell_payer(estate: Estate, payment: Payment) -> None:
     """The answer to a resident's report, by email, SMS and push as they chose for payments
     ("payment_received"), in their language; written in the caller's transaction."""
     user = db.session.get(User, payment.payer_user_id) if payment.payer_user_id else None
@@ -413,8 +410,8 @@ def _tell_payer(estate: Estate, payment: Payment, *, confirmed: bool) -> None:
                                     money.reader_locale(language, estate.country))
         params = {"estate": estate.name, "amount": amount, "reference": payment.reference or "—",
                   "reason": payment.review_note}
-        subject = str((CONFIRMED_SUBJECT if confirmed else REJECTED_SUBJECT) % params)
-        body = str((CONFIRMED_BODY if confirmed else REJECTED_BODY) % params)
+        subject = str(REJECTED_SUBJECT % params)
+        body = str(REJECTED_BODY % params)
         see = str(SEE_BILLS % {"link": absolute})
     messages = []
     if user.email and wants_notification(user, "payment_received", "email"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from portal import audit
+from portal.billing import receipts
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import (
@@ -97,5 +98,6 @@ def apply_payment(payment: Payment | int, invoice_ids: list[int] | None = None, 
                  after={"status": PaymentStatus.SUCCESSFUL.value, "amount_minor": amount, "currency": currency,
                         "allocations": [{"invoice_id": i, "amount_minor": p} for i, p in result.allocations],
                         "unallocated_minor": remaining})
+    receipts.queue_notice(payment_id, now)  # in this transaction: written once, sent after the commit
     db.session.commit()
     return result

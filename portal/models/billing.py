@@ -327,6 +327,12 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     proof_path: Mapped[str | None] = mapped_column(sa.String(255))  # unused: a proof is a PaymentProof row
+    # Online payments: the invoices the payer chose (paid first, in this order), what the
+    # provider said when it was verified (its JSON, Decimals as strings), and why a checkout
+    # failed ("cancelled", "failed", "amount", "currency", "gateway"…).
+    invoice_ids: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    provider_response: Mapped[str | None] = mapped_column(sa.Text)
+    failure_reason: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # A manual payment a resident reported from a bill ("I paid by transfer"), and an admin's
     # answer to it: confirmed (applied, SUCCESSFUL) or REJECTED with `review_note` as the reason.
@@ -345,6 +351,7 @@ class Payment(Base):
         # (waiting to be confirmed, or applied); a rejected report frees it.
         sa.Index("uq_payment_manual_reference", "estate_id", "reference", unique=True,
                  postgresql_where=sa.text(_MANUAL_REFERENCE_COUNTS), sqlite_where=sa.text(_MANUAL_REFERENCE_COUNTS)),
+        sa.Index("ix_payment_unit_status_paid", "unit_id", "status", "paid_at"),  # a resident's receipts
         sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 

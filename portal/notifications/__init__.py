@@ -32,6 +32,7 @@ SUBJECTS = {
     "walk_in_request": _l("A visitor at the gate asks to see you"),
     "walk_in_decided": _l("A walk-in visitor was answered"),
     "device_change_requested": _l("A guard asks for a device change"),
+    "payment_received": _l("Payment received: your receipt"),
 }
 
 
@@ -57,6 +58,13 @@ def render_text(notification: Notification) -> str:
     if kind == "device_change_requested":
         return str(_l("%(guard)s asks to use another device at the gate. Approve it on their page.",
                       guard=p.get("guard", "")))
+    if kind == "payment_received":
+        if p.get("invoices"):
+            return str(_l("%(estate)s received your payment of %(amount)s for %(invoices)s. Receipt %(receipt)s.",
+                          estate=p.get("estate", ""), amount=p.get("amount", ""), invoices=p.get("invoices", ""),
+                          receipt=p.get("receipt", "")))
+        return str(_l("%(estate)s received your payment of %(amount)s. Receipt %(receipt)s.",
+                      estate=p.get("estate", ""), amount=p.get("amount", ""), receipt=p.get("receipt", "")))
     return str(_l("You have a new notification."))
 
 

@@ -39,6 +39,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.web.public import join_bp as onboarding_bp
     from portal.web.public import pass_bp as passes_bp
     from portal.web.resident import bp as resident_bp
+    from portal.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -50,3 +51,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(onboarding_bp)  # public join page and invitation links
     app.register_blueprint(passes_bp)  # public visitor pass: /p/<qr_token>
+    app.register_blueprint(webhooks_bp)  # payment providers' notifications: /webhooks/flutterwave

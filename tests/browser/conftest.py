@@ -15,6 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 20.0  # seconds for gunicorn to answer /health
+START_TIMEOUT = 60.0  # seconds for gunicorn to answer /health (a loaded CI machine boots workers slowly)
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -107,25 +109,21 @@ def job_worker(live_server, live_env):
                 worker.wait()
 
 
-@pytest.fixture(scope="session")
-def live_server(live_env):
-    """Base URL of the real app under gunicorn (2 workers), with the demo data."""
-    env = live_env
-    flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
-    _run([*flask, "db", "upgrade"], env)
-    _run([*flask, "seed-demo"], env)
-
+@contextmanager
+def gunicorn_server(env: dict, log_name: str = "gunicorn.log", workers: int = 2,
+                    start_timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """The app under gunicorn with `env` on a free port, until the block ends: its base URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "gunicorn.log"
+    log_path = ARTIFACTS / log_name
     log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + start_timeout
         while True:
             if server.poll() is not None:
                 pytest.fail(f"gunicorn exited with {server.returncode}; see {log_path}:\n"
@@ -137,7 +135,7 @@ def live_server(live_env):
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer {base_url}/health within {START_TIMEOUT:.0f} s; "
+                pytest.fail(f"gunicorn did not answer {base_url}/health within {start_timeout:.0f} s; "
                             f"see {log_path}:\n{log_path.read_text()[-3000:]}", pytrace=False)
             time.sleep(0.2)
         yield base_url
@@ -149,6 +147,17 @@ def live_server(live_env):
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env):
+    """Base URL of the real app under gunicorn (2 workers), with the demo data."""
+    env = live_env
+    flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
+    _run([*flask, "db", "upgrade"], env)
+    _run([*flask, "seed-demo"], env)
+    with gunicorn_server(env) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

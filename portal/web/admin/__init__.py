@@ -18,6 +18,7 @@ from portal.web.admin import (  # noqa: E402,F401
     messages_views,
     payments_views,
     people_views,
+    receipt_views,
     views,
     visit_log_views,
     visits_views,

@@ -21,4 +21,11 @@ def dues_banner() -> dict:
     return {"dues_notices": dues_notices}
 
 import portal.web.resident.walkins_views  # noqa: E402,F401 - walk-ins waiting at the gate
-from portal.web.resident import billing_views, payments_views, statement_views, views, visits_views  # noqa: E402,F401
+from portal.web.resident import (  # noqa: E402,F401
+    billing_views,
+    pay_views,
+    payments_views,
+    statement_views,
+    views,
+    visits_views,
+)
