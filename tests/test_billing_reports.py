@@ -384,6 +384,7 @@ def test_the_arrears_page_filters_pages_and_exports(client, admin, make, app):
     fragment = client.get("/e/alpha/admin/billing/arrears/?block=B&sort=age", headers={"HX-Request": "true"})
     text = fragment.get_data(as_text=True)
     assert "<html" not in text and re.findall(r'class="arrears-unit nowrap">Unit ([^<]+)<', text) == ["B1", "B2"]
+    assert 'href="/e/alpha/admin/billing/arrears.csv?block=B&amp;sort=age"' in text  # the export follows the filters
     assert "/e/alpha/admin/billing/arrears.csv" in html
     rows = read_csv(client.get("/e/alpha/admin/billing/arrears.csv?sort=age"))
     assert rows[0][:6] == ["Unit", "Block", "Residents", "Invoices", "Oldest due date", "Days overdue"]

@@ -82,8 +82,8 @@ def document_pdf(doc: BillingDocument) -> bytes:
 
 
 def logo_data_uri(path: Path | bytes | None) -> str | None:
-    """The logo (a file, or the image's bytes) as a data: URI, if it is a PNG, JPEG or GIF
-    image of at most 2 MB; otherwise None (the document shows the estate's name alone)."""
+    """The logo (a file, or its bytes) as a data: URI, if it is a PNG, JPEG or GIF image of
+    at most 2 MB; otherwise None (the document shows the estate's name alone)."""
     if not path:
         return None
     try:
