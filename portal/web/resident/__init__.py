@@ -3,6 +3,5 @@ from portal.web.tenancy import estate_blueprint
 
 bp = estate_blueprint("resident", __name__, Role.RESIDENT)
 
-import portal.web.resident.statement_views  # noqa: E402,F401 - bill PDFs and statements of account
 import portal.web.resident.walkins_views  # noqa: E402,F401 - walk-ins waiting at the gate
-from portal.web.resident import billing_views, views, visits_views  # noqa: E402,F401
+from portal.web.resident import billing_views, statement_views, views, visits_views  # noqa: E402,F401
