@@ -384,6 +384,7 @@ def test_the_arrears_page_filters_pages_and_exports(client, admin, make, app):
     fragment = client.get("/e/alpha/admin/billing/arrears/?block=B&sort=age", headers={"HX-Request": "true"})
     text = fragment.get_data(as_text=True)
     assert "<html" not in text and re.findall(r'class="arrears-unit nowrap">Unit ([^<]+)<', text) == ["B1", "B2"]
+    assert 'href="/e/alpha/admin/billing/arrears.csv?block=B&amp;sort=age"' in text  # the export follows the filters
     assert "/e/alpha/admin/billing/arrears.csv" in html
     rows = read_csv(client.get("/e/alpha/admin/billing/arrears.csv?sort=age"))
     assert rows[0][:6] == ["Unit", "Block", "Residents", "Invoices", "Oldest due date", "Days overdue"]
@@ -500,3 +501,28 @@ def test_csv_cells_cannot_be_formulas(value, written):
 def test_csv_streams_in_pieces():
     pieces = list(csv_rows(["a"], ([f"row {n}" * 20] for n in range(2_000))))
     assert len(pieces) > 5 and pieces[0].startswith("\ufeffa\r\n")
+
+
+# --- Spanish ---------------------------------------------------------------------------------------
+
+
+def test_the_report_pages_read_in_spanish(client, estate_pair, login, app, make):
+    from tests.test_spanish_pages import _assert_spanish
+
+    a = estate_pair.alpha
+    _statement_world(app, a)
+    today = date.today()
+    add_invoice(app, a.estate, make.unit(a.estate, "B1", block="B"), 100_000, issued=today - timedelta(days=60),
+                due=today - timedelta(days=45))
+    client.post("/language", data={"lang": "es"})
+    login("admin@alpha.test")
+    for path in ("/e/alpha/admin/billing/arrears/", "/e/alpha/admin/billing/arrears/?sort=age&block=B",
+                 "/e/alpha/admin/billing/reports/?period=2026-03", "/e/alpha/admin/billing/reports/?period=bad",
+                 f"/e/alpha/admin/units/{a.unit.id}/statement?from=2026-01-01&to=2026-12-31",
+                 f"/e/alpha/admin/units/{a.unit.id}/statement?from=2026-05-01&to=2026-01-01"):
+        _assert_spanish(client.get(path))
+    other = app.test_client()
+    other.post("/language", data={"lang": "es"})
+    login("resident@alpha.test", as_client=other)
+    for path in ("/e/alpha/home/statement/?from=2026-01-01&to=2026-12-31", "/e/alpha/home/statement/?from=x"):
+        _assert_spanish(other.get(path))

@@ -20,10 +20,10 @@ HX = {"HX-Request": "true"}
 # endpoint: (who signs in, method, url with {visit} / {walk_in}, form data)
 FRAGMENTS = {
     "account.notifications_list": ("resident", "GET", "/account/notifications?page=2", None),
+    "admin.arrears_list": ("admin", "GET", "/e/alpha/admin/billing/arrears/?sort=age", None),
     "admin.audit_list": ("admin", "GET", "/e/alpha/admin/audit/?page=2", None),
     "admin.charges_list": ("admin", "GET", "/e/alpha/admin/billing/charges/", None),
     "admin.invoices_list": ("admin", "GET", "/e/alpha/admin/billing/?unit=a1", None),
-    "admin.arrears_list": ("admin", "GET", "/e/alpha/admin/billing/arrears/?sort=age", None),
     "admin.payments_list": ("admin", "GET", "/e/alpha/admin/billing/payments/?method=CASH", None),
     "admin.payments_to_confirm": ("admin", "GET", "/e/alpha/admin/billing/payments/to-confirm", None),
     "admin.run_detail": ("admin", "GET", "/e/alpha/admin/billing/runs/{run}", None),

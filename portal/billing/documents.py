@@ -33,7 +33,7 @@ class DocumentKind(enum.StrEnum):
 @dataclass(frozen=True)
 class Branding:
     """The estate as its documents show it. `logo` is a local image file (PNG/JPEG), the
-    image's bytes (the estate's stored logo) or None; a missing or unreadable one is left out. `colour` is #rrggbb (anything else: the default)."""
+    image's bytes (the estate's stored logo), or None; a missing or unreadable one is left out. `colour` is #rrggbb (anything else: the default)."""
 
     name: str
     address: str = ""  # one or more lines

@@ -33,35 +33,45 @@ from tests.browser.test_role_homes import admin_link, sign_in, until_new_page
 pytestmark = pytest.mark.browser
 
 
+def _overdue_invoice(s, estate, unit, number: str, sequence: int, reference: str) -> int:
+    """₦80,000 due 40 days ago, ₦30,000 of it paid 20 days ago by transfer `reference`."""
+    today = date.today()
+    issued = today - timedelta(days=50)
+    invoice = Invoice(estate_id=estate.id, unit_id=unit.id, number=number, year=1999, sequence=sequence,
+                      kind=InvoiceKind.ONE_OFF, period_start=issued, period_end=issued, issue_date=issued,
+                      due_date=today - timedelta(days=40), subtotal_minor=8_000_000, tax_minor=0,
+                      total_minor=8_000_000, amount_paid_minor=3_000_000, balance_minor=5_000_000,
+                      currency="NGN", status=InvoiceStatus.OVERDUE, billed_to_name="Tunde Bakare")
+    s.add(invoice)
+    s.flush()
+    s.add(InvoiceLine(invoice_id=invoice.id, estate_id=estate.id, description="Generator repair",
+                      unit_amount_minor=8_000_000, amount_minor=8_000_000))
+    paid = datetime.combine(today - timedelta(days=20), datetime.min.time(), tzinfo=UTC) + timedelta(hours=11)
+    payment = Payment(estate_id=estate.id, unit_id=unit.id, amount_minor=3_000_000, currency="NGN",
+                      method=PaymentMethod.BANK_TRANSFER, status=PaymentStatus.SUCCESSFUL,
+                      tx_ref=f"reports-browser-{sequence}", reference=reference, paid_at=paid)
+    s.add(payment)
+    s.flush()
+    s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, estate_id=estate.id,
+                            amount_minor=3_000_000))
+    return invoice.id
+
+
 @pytest.fixture(scope="module")
 def overdue(live_server, browser_database_url):
-    """An overdue invoice of ₦80,000 on greenpark's A12, due 40 days ago, of which ₦30,000
-    was paid 20 days ago (bank transfer TRF-REPORTS-1): ₦50,000 in arrears."""
-    today = date.today()
+    """On greenpark: the demo resident's A12 and a new unit R1 (block R, which the demo does
+    not have, so its arrears are all the block's) each owe ₦50,000 of an ₦80,000 invoice
+    due 40 days ago (GP-1999-990001 and GP-1999-990002). The A12 invoice's id."""
     engine = sa.create_engine(browser_database_url)
     with Session(engine) as s:
         estate = s.scalar(sa.select(Estate).where(Estate.slug == "greenpark"))
-        unit = s.scalar(sa.select(Unit).where(Unit.estate_id == estate.id, Unit.number == "A12"))
-        issued = today - timedelta(days=50)
-        invoice = Invoice(estate_id=estate.id, unit_id=unit.id, number="GP-1999-990001", year=1999, sequence=990001,
-                          kind=InvoiceKind.ONE_OFF, period_start=issued, period_end=issued, issue_date=issued,
-                          due_date=today - timedelta(days=40), subtotal_minor=8_000_000, tax_minor=0,
-                          total_minor=8_000_000, amount_paid_minor=3_000_000, balance_minor=5_000_000,
-                          currency="NGN", status=InvoiceStatus.OVERDUE, billed_to_name="Tunde Bakare")
-        s.add(invoice)
+        a12 = s.scalar(sa.select(Unit).where(Unit.estate_id == estate.id, Unit.number == "A12"))
+        r1 = Unit(estate_id=estate.id, number="R1", block="R")
+        s.add(r1)
         s.flush()
-        s.add(InvoiceLine(invoice_id=invoice.id, estate_id=estate.id, description="Generator repair",
-                          unit_amount_minor=8_000_000, amount_minor=8_000_000))
-        paid = datetime.combine(today - timedelta(days=20), datetime.min.time(), tzinfo=UTC) + timedelta(hours=11)
-        payment = Payment(estate_id=estate.id, unit_id=unit.id, amount_minor=3_000_000, currency="NGN",
-                          method=PaymentMethod.BANK_TRANSFER, status=PaymentStatus.SUCCESSFUL,
-                          tx_ref="reports-browser-1", reference="TRF-REPORTS-1", paid_at=paid)
-        s.add(payment)
-        s.flush()
-        s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, estate_id=estate.id,
-                                amount_minor=3_000_000))
+        invoice_id = _overdue_invoice(s, estate, a12, "GP-1999-990001", 990001, "TRF-REPORTS-1")
+        _overdue_invoice(s, estate, r1, "GP-1999-990002", 990002, "TRF-REPORTS-2")
         s.commit()
-        invoice_id = invoice.id
     engine.dispose()
     yield invoice_id
 
@@ -118,25 +128,32 @@ def test_admin_reads_the_arrears_on_a_phone(new_page, overdue):
     until_new_page(page, admin_link(page, "nav-billing").click)
     until_new_page(page, page.locator("#tab-arrears").click)
     expect(page.locator("h1")).to_have_text("Billing")
-    row = page.locator("tr", has=page.locator(".arrears-unit", has_text="A12"))
+    page.select_option("#arrears-block", "R")
+    expect(page).to_have_url(re.compile(r"block=R"))
+    expect(page.locator(".arrears-unit")).to_have_count(1)
+    row = page.locator("tr", has=page.locator(".arrears-unit", has_text="R1"))
     expect(row).to_contain_text("₦50,000.00")
     expect(row).to_contain_text("40")
+    expect(page.locator("#arrears-units")).to_have_text("1")
     expect(page.locator("#aging-2")).to_have_text("₦50,000.00")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SCREENSHOTS / "billing_arrears_phone.png"), full_page=True)
 
     page.select_option("#arrears-sort", "age")
     expect(page).to_have_url(re.compile(r"sort=age"))
-    expect(page.locator(".arrears-unit").first).to_have_text("Unit A12")
+    expect(page.locator(".arrears-unit").first).to_have_text("Unit R1")
 
+    # The export follows the filters the page shows.
     with page.expect_download() as download:
         page.locator("#arrears-csv").click()
     assert download.value.suggested_filename.startswith("arrears-greenpark-")
-    assert "A12" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("R1,R,")
 
     until_new_page(page, page.locator(".arrears-unit").first.click)
     expect(page.locator("h1")).to_have_text("Statement of account")
-    expect(page.locator("#statement")).to_contain_text("GP-1999-990001")
+    expect(page.locator("#statement")).to_contain_text("GP-1999-990002")
+    expect(page.locator("#statement-closing")).to_have_text("₦50,000.00")
 
     until_new_page(page, admin_link(page, "nav-billing").click)
     until_new_page(page, page.locator("#tab-reports").click)
