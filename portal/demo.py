@@ -6,6 +6,7 @@ import random
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -271,6 +272,7 @@ def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dic
                                   amount_minor=500_000, currency=gp.currency, charge_date=this_month.start,
                                   created_by_id=admins[gp.id].id))
     db.session.commit()
+    plans = []
     for estate in (gp, lf):
         today = generation.estate_today(estate)
         current = containing(today)
@@ -286,8 +288,25 @@ def _seed_billing(gp: Estate, gp_units: dict[str, Unit], lf: Estate, admins: dic
                                         due_date=period.start + timedelta(days=14))
             else:
                 generation.generate_now(estate, period, actor_id=admins[estate.id].id)
-        _seed_payments(estate, current.start, *payers[estate.id])
+        demo_unit, demo_user = payers[estate.id]
+        plans.append(_PaymentPlan(estate.id, estate.slug, estate.timezone, estate.currency, current.start, demo_unit,
+                                  demo_user.id))
+    # Each payment commits: with nothing in the session, a commit has nothing to expire.
+    db.session.expunge_all()
+    for plan in plans:
+        _seed_payments(plan)
     mark_overdue()
+
+
+@dataclass(frozen=True)
+class _PaymentPlan:
+    estate_id: int
+    slug: str
+    timezone: str
+    currency: str
+    this_month: date
+    demo_unit: str
+    demo_user_id: int
 
 
 # Who pays how (the demo is the same every time): the demo residents' units pay every past
@@ -297,22 +316,23 @@ CHRONIC = {"greenpark": ("C10", "D6"), "lasflores": ("Casa 4",)}
 METHODS = (PaymentMethod.FLUTTERWAVE, PaymentMethod.BANK_TRANSFER, PaymentMethod.FLUTTERWAVE, PaymentMethod.CASH)
 
 
-def _seed_payments(estate: Estate, this_month: date, demo_unit: str, demo_user: User) -> None:
+def _seed_payments(plan: _PaymentPlan) -> None:
     """Pay the estate's generated invoices through the real `apply_payment`, once each
     (a payment's tx_ref is DEMO-<invoice number>)."""
-    zone = ZoneInfo(estate.timezone)
-    rng = random.Random(f"{estate.slug}-payments")
-    paid_refs = set(db.session.scalars(sa.select(Payment.tx_ref).where(Payment.estate_id == estate.id,
+    estate_id, currency, demo_unit, demo_user_id, this_month = (plan.estate_id, plan.currency, plan.demo_unit,
+                                                                plan.demo_user_id, plan.this_month)
+    zone = ZoneInfo(plan.timezone)
+    rng = random.Random(f"{plan.slug}-payments")
+    paid_refs = set(db.session.scalars(sa.select(Payment.tx_ref).where(Payment.estate_id == estate_id,
                                                                      Payment.tx_ref.like("DEMO-%"))))
     rows = db.session.execute(
         sa.select(Invoice.id, Invoice.number, Invoice.unit_id, Unit.number, Invoice.period_start, Invoice.issue_date,
                   Invoice.total_minor)
         .join(Unit, Unit.id == Invoice.unit_id)
-        .where(Invoice.estate_id == estate.id, Invoice.kind == InvoiceKind.PERIODIC)
+        .where(Invoice.estate_id == estate_id, Invoice.kind == InvoiceKind.PERIODIC)
         .order_by(Invoice.period_start, Invoice.id)).all()
     now = utcnow()
-    chronic = CHRONIC.get(estate.slug, ())
-    estate_id, currency, demo_user_id = estate.id, estate.currency, demo_user.id  # no reload after each commit
+    chronic = CHRONIC.get(plan.slug, ())
     payments, invoice_of = [], {}
     for invoice_id, number, unit_id, unit_number, period_start, issued, total in rows:
         roll, days, method = rng.random(), rng.randint(2, 20), rng.choice(METHODS)  # drawn for every row: stable
@@ -469,9 +489,7 @@ def _seed_demo() -> list[tuple[str, str, str]]:
                   ResidentType.OWNER, phone=f"+5025556{n:04d}", moved_in=today - timedelta(days=rng.randint(30, 2000)))
 
     db.session.commit()
-    _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin},
-                  {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})
-    return [
+    accounts = [
         (enterprise.email, "Enterprise admin", "/enterprise"),
         (gp_admin.email, "Estate admin", "/e/greenpark/admin"),
         (gp_guard.email, "Guard", f"/e/greenpark/gate (phone {gp_guard.phone})"),
@@ -480,3 +498,6 @@ def _seed_demo() -> list[tuple[str, str, str]]:
         (lf_admin.email, "Estate admin", "/e/lasflores/admin"),
         (lf_res.email, "Resident", "/e/lasflores/home"),
     ]
+    _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin},
+                  {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})
+    return accounts

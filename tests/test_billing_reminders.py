@@ -200,3 +200,20 @@ def test_two_runs_at_once_send_once(app, billed):
                                   "messages": 1, "sent_at": MORNING}]) == set()
         db.session.rollback()
     assert _send(app) == 0 and _reminders(app) == []
+
+
+def test_many_invoices_are_claimed_in_chunks(app, estate_pair, billed, make, monkeypatch):
+    a = estate_pair.alpha
+    for number in ("A2", "A3", "A4"):
+        unit = make.unit(a.estate, number)
+        make.resident(a.estate, unit, f"Owner of {number}", user=make.user(f"{number.lower()}@alpha.test"))
+    from portal.billing.periods import month
+
+    generate(app, a.estate, month(2026, 11))
+    with app.app_context():
+        db.session.execute(sa.update(Invoice).values(due_date=TODAY - timedelta(days=8)))
+        db.session.commit()
+    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 2)
+    assert _send(app) == 5  # A1's two invoices (November, December) and one each for A2–A4
+    assert _send(app) == 0
+    assert len(_reminders(app)) == 5

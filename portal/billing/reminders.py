@@ -106,15 +106,20 @@ def _absolute(link: str) -> str:
     return f"{base}{link}" if base and link.startswith("/") else link
 
 
+CLAIM_CHUNK = 1000  # rows per INSERT (6 parameters each: within SQLite's and PostgreSQL's limits)
+
+
 def _claim(rows: list[dict]) -> set[tuple[int, str]]:
     """Insert the reminder rows not there yet; the (invoice, step) pairs this call wrote."""
-    if not rows:
-        return set()
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     table = PaymentReminder.__table__
-    stmt = (insert(table).values(rows).on_conflict_do_nothing(index_elements=["invoice_id", "step"])
-            .returning(table.c.invoice_id, table.c.step))
-    return {(invoice_id, step) for invoice_id, step in db.session.execute(stmt)}
+    claimed = set()
+    for start in range(0, len(rows), CLAIM_CHUNK):
+        stmt = (insert(table).values(rows[start:start + CLAIM_CHUNK])
+                .on_conflict_do_nothing(index_elements=["invoice_id", "step"])
+                .returning(table.c.invoice_id, table.c.step))
+        claimed.update((invoice_id, step) for invoice_id, step in db.session.execute(stmt))
+    return claimed
 
 
 def send_for_estate(estate: Estate, now: datetime | None = None) -> int:
