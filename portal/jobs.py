@@ -15,7 +15,8 @@ Jobs:
 - periodic, in UTC: `sweep_outbox` every minute (retries that are due, rows nobody
   picked up, lapsed claims), `expire_walkins` every minute, `expire_approvals` every
   5 minutes, `purge_import_previews` every 15 minutes, `mark_overdue` every hour (at
-  minute 5) — the same functions as the `expire-walkins`, `expire-approvals`,
+  minute 5), `remind_bookings` every 15 minutes (the day-before booking reminders,
+  portal.amenities.reminders) — the same functions as the `expire-walkins`, `expire-approvals`,
   `purge-import-previews` and `mark-overdue` commands. They are
   idempotent (conditional updates), so two workers scheduling them at once do no harm;
   extra workers may still run `--no-periodic`.
@@ -95,6 +96,12 @@ def mark_overdue() -> int:
     return mark()
 
 
+def remind_bookings() -> int:
+    from portal.amenities.reminders import send_reminders
+
+    return send_reminders()
+
+
 class Jobs:
     """The app's queue and its tasks (`app.extensions["portal.jobs"]`)."""
 
@@ -114,6 +121,8 @@ class Jobs:
         self.generate_invoices = huey.task(name="generate_invoices")(self._in_app(generate_invoices))
         self.mark_overdue = huey.periodic_task(crontab(minute="5"), name="mark_overdue")(
             self._in_app(mark_overdue))
+        self.remind_bookings = huey.periodic_task(crontab(minute="*/15"), name="remind_bookings")(
+            self._in_app(remind_bookings))
 
     def _in_app(self, func: Callable) -> Callable:
         @functools.wraps(func)

@@ -235,7 +235,7 @@ AMENITY_TYPE_LABELS = {
     "POOL": _l("Pool"),
     "HALL": _l("Hall"),
     "GYM": _l("Gym"),
-    "COURT": _l("Court"),
+    "COURT": _l("Sports court"),
     "BBQ": _l("Barbecue area"),
     "OTHER": _l("Other"),
 }

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
 from portal.amenities import availability
@@ -238,6 +238,17 @@ def _check_limits(amenity: Amenity, unit: Unit, starts_at: datetime, minutes: in
             raise BookingRefused(_l("Your unit may book %(name)s for %(limit)s a week; %(used)s of it are "
                                     "booked already that week.", name=name,
                                     limit=duration_text(amenity.max_hours_week * 60), used=duration_text(used)))
+
+
+def window_from_slots(amenity: Amenity, slot_starts: list[datetime]) -> tuple[datetime | None, datetime | None]:
+    """The booking window of the slots a resident ticked: they must follow each other."""
+    starts = sorted(set(slot_starts))
+    if not starts:
+        return None, None
+    step = timedelta(minutes=amenity.slot_minutes)
+    if any(b - a != step for a, b in zip(starts, starts[1:], strict=False)):
+        raise FieldErrors({"slots": _l("Choose slots next to each other: a booking is one stretch of time.")})
+    return starts[0], starts[-1] + step
 
 
 def _places(amenity: Amenity, guests: int) -> int:
@@ -556,6 +567,7 @@ def today_at_gate(estate: Estate, now: datetime, limit: int = 50) -> list[Bookin
     start = local_moment(now.astimezone(tz).date(), 0, tz)
     end = start + timedelta(days=1)
     return list(db.session.scalars(
-        _listing().where(Booking.estate_id == estate.id, Booking.status == BookingStatus.CONFIRMED,
-                         Booking.starts_at < end, Booking.ends_at > start)
+        _listing().options(selectinload(Booking.user))
+        .where(Booking.estate_id == estate.id, Booking.status == BookingStatus.CONFIRMED,
+               Booking.starts_at < end, Booking.ends_at > start)
         .order_by(Booking.starts_at, Booking.id).limit(limit)))
