@@ -263,3 +263,29 @@ def test_the_fee_per_hour_is_whole_minor_units(app, world):
     pool = add_amenity(app, world.estate, "Pool", exclusive=False, capacity=20, fee_mode=FeeMode.PER_HOUR,
                        fee_minor=150_000, slot_minutes=30, min_minutes=30, max_minutes=180)
     assert _book(app, world, pool, at(8, 10), at(8, 11, 30))[2] == 225_000
+
+
+def test_postgresql_refuses_overlapping_holding_bookings_of_an_exclusive_amenity(app, world):
+    """The exclusion constraint backs the row lock: two holding bookings of an exclusive
+    amenity cannot overlap even when written without the service; cancelled ones may."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the exclusion constraint is PostgreSQL's")
+    court = add_amenity(app, world.estate)
+    start, end = window(8, 10, hours=2)
+
+    def insert(status, offset_hours=0):
+        from datetime import timedelta
+
+        with app.app_context():
+            db.session.add(Booking(estate_id=world.estate.id, amenity_id=court, unit_id=world.unit.id,
+                                   starts_at=start + timedelta(hours=offset_hours),
+                                   ends_at=end + timedelta(hours=offset_hours), status=status, currency="NGN",
+                                   exclusive=True))
+            db.session.commit()
+
+    insert(BookingStatus.CONFIRMED)
+    insert(BookingStatus.CANCELLED, 1)  # does not hold its time
+    insert(BookingStatus.PENDING, 2)  # touches, does not overlap ([) ranges)
+    with pytest.raises(sa.exc.IntegrityError):
+        insert(BookingStatus.PENDING, 1)

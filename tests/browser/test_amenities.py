@@ -145,6 +145,11 @@ def test_resident_books_cancels_waits_for_approval_and_meets_the_weekly_limit(ne
     admin.screenshot(path=str(SCREENSHOTS / f"admin_booking_pending_{lang}_phone.png"), full_page=True)
     until_new_page(admin, admin.locator("#approve-booking").click)
     expect(admin.locator(".badge-booking-confirmed")).to_be_visible()
+    admin.goto("/e/greenpark/admin/amenities/")
+    until_new_page(admin, admin.locator("tr").filter(has_text="Event hall").locator("a[id^=calendar-]").click)
+    until_new_page(admin, lambda: admin.goto(admin.url + f"?date={hall_day.isoformat()}"))
+    expect(admin.locator("#calendar-slots")).to_contain_text("Unit")  # admins see who holds a slot
+    admin.screenshot(path=str(SCREENSHOTS / f"admin_calendar_{lang}_phone.png"), full_page=True)
 
     until_new_page(page, lambda: page.goto(hall_url))
     expect(page.locator(".badge-booking-confirmed")).to_have_text(case["confirmed"])
@@ -159,3 +164,6 @@ def test_resident_books_cancels_waits_for_approval_and_meets_the_weekly_limit(ne
     until_new_page(page, page.locator("#see-price").click)
     expect(page.locator("#booking-error")).to_contain_text(case["limit"])
     page.screenshot(path=str(SCREENSHOTS / f"amenity_weekly_limit_{lang}_phone.png"), full_page=True)
+    until_new_page(page, page.locator("#week-view").click)
+    expect(page.locator("#week-days li")).to_have_count(7)
+    page.screenshot(path=str(SCREENSHOTS / f"amenity_week_{lang}_phone.png"), full_page=True)
