@@ -30,9 +30,9 @@ def test_guards_see_todays_bookings_with_guests(client, estate_pair, app, login)
     a = estate_pair.alpha
     hall = add_amenity(app, a.estate, "Event hall")
     now = utcnow()
-    today = _booking(app, a.estate, hall, a.unit, a.resident, now + timedelta(minutes=5))
+    today = _booking(app, a.estate, hall, a.unit, a.resident, now - timedelta(minutes=10))  # on now: today
     later = _booking(app, a.estate, hall, a.unit, a.resident, now + timedelta(days=2))
-    pending = _booking(app, a.estate, hall, a.unit, a.resident, now - timedelta(minutes=30),
+    pending = _booking(app, a.estate, hall, a.unit, a.resident, now - timedelta(hours=4),
                        status=BookingStatus.PENDING)
     login("guard@alpha.test")
     html = client.get("/e/alpha/gate/").get_data(as_text=True)
