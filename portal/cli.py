@@ -37,6 +37,13 @@ def register_cli(app: Flask) -> None:
         """Send the payment reminders due today (whatever the hour; each once per invoice and step)."""
         _send_reminders()
 
+    @app.cli.command("remind-bookings")
+    def remind_bookings_command():
+        """Send the day-before reminders of the amenity bookings starting within 24 hours."""
+        from portal.amenities.reminders import send_reminders
+
+        click.echo(f"Reminded {send_reminders()} booking(s).")
+
     @app.cli.command("run-periodic")
     def run_periodic_command():
         """Every expiry step at once, by hand (the worker runs them on its own): expire-approvals,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from portal.accounts.signin import hash_password
+from portal.amenities.schedule import fee_for
 from portal.billing import generation
 from portal.billing.invoices import mark_overdue
 from portal.billing.payments import apply_payment
@@ -21,17 +22,22 @@ from portal.extensions import db
 from portal.models import (
     AccessCard,
     AccessCardStatus,
+    Amenity,
+    AmenityType,
     Approval,
     ApprovalStatus,
     Ban,
     BanScope,
     BillingSettings,
+    Booking,
+    BookingStatus,
     Charge,
     ChargeFrequency,
     ChargeOptIn,
     ChargeScope,
     Estate,
     EstateStatus,
+    FeeMode,
     GateEvent,
     GateEventType,
     GateMethod,
@@ -395,6 +401,95 @@ def _quick_sqlite_commits() -> Iterator[None]:
         sa.event.remove(engine, "checkin", safe)
 
 
+def _amenity(estate: Estate, name: str, **fields) -> Amenity:
+    amenity = db.session.scalar(sa.select(Amenity).where(Amenity.estate_id == estate.id, Amenity.name == name))
+    if amenity is None:
+        amenity = Amenity(estate_id=estate.id, name=name, currency=estate.currency, **fields)
+        db.session.add(amenity)
+        db.session.flush()
+    return amenity
+
+
+def _demo_booking(amenity: Amenity, unit: Unit, user: User | None, day: date, start_hour: int, hours: int,
+                  status: BookingStatus, guests: int = 0, notes: str = "") -> None:
+    tz = ZoneInfo(db.session.get(Estate, amenity.estate_id).timezone)  # in the session already
+    starts_at = datetime.combine(day, time(start_hour), tzinfo=tz)
+    ends_at = starts_at + timedelta(hours=hours)
+    fee = fee_for(amenity, starts_at, ends_at, tz)
+    db.session.add(Booking(estate_id=amenity.estate_id, amenity_id=amenity.id, unit_id=unit.id,
+                           user_id=user.id if user else None, starts_at=starts_at, ends_at=ends_at, guests=guests,
+                           places=1 + guests, exclusive=amenity.exclusive, notes=notes, status=status,
+                           fee_minor=fee, deposit_minor=amenity.deposit_minor, currency=amenity.currency))
+
+
+
+def _seed_amenities(gp: Estate, gp_units: dict[str, Unit], gp_res: User, lf: Estate, lf_units: dict[str, Unit],
+                    lf_res: User) -> None:
+    """Greenpark's pool, event hall and tennis court; Las Flores' pool and party room; a few
+    weeks of past and future bookings (only when the estate has none yet)."""
+    every_day = {str(d): [["07:00", "21:00"]] for d in range(7)}
+    pool = _amenity(gp, "Swimming pool", amenity_type=AmenityType.POOL, exclusive=False, capacity=20,
+                    description="Outdoor pool, 25 m, lifeguard on duty at weekends.",
+                    rules="Shower before swimming. No glass by the pool. Children under 12 with an adult.",
+                    opening_hours={str(d): [["06:00", "12:00"], ["14:00", "20:00"]] for d in range(7)},
+                    slot_minutes=60, min_minutes=60, max_minutes=180, advance_days=14, cancel_cutoff_hours=2,
+                    fee_mode=FeeMode.PER_HOUR, fee_minor=150_000, max_guests=4, max_hours_week=6)
+    hall = _amenity(gp, "Event hall", amenity_type=AmenityType.HALL, exclusive=True, capacity=120,
+                    description="Air-conditioned hall with a kitchen, tables and chairs for 120.",
+                    rules="Music off by 22:00. Leave the hall as you found it.",
+                    opening_hours={str(d): [["08:00", "23:00"]] for d in range(7)}, slot_minutes=60,
+                    min_minutes=180, max_minutes=15 * 60, advance_days=90, cancel_cutoff_hours=24,
+                    fee_mode=FeeMode.PER_DAY, fee_minor=5_000_000, deposit_minor=2_000_000, requires_approval=True,
+                    max_guests=119, max_bookings_month=2)
+    court = _amenity(gp, "Tennis court", amenity_type=AmenityType.COURT, exclusive=True, capacity=4,
+                     description="Floodlit hard court.", rules="Tennis shoes only.", opening_hours=every_day,
+                     slot_minutes=60, min_minutes=60, max_minutes=120, advance_days=14, cancel_cutoff_hours=1,
+                     fee_mode=FeeMode.FREE, fee_minor=0, max_guests=3, max_bookings_week=2)
+    piscina = _amenity(lf, "Piscina", amenity_type=AmenityType.POOL, exclusive=False, capacity=15,
+                       description="Piscina climatizada.", rules="Uso de gorro obligatorio.",
+                       opening_hours={str(d): [["07:00", "19:00"]] for d in range(7)}, slot_minutes=60,
+                       min_minutes=60, max_minutes=120, advance_days=14, cancel_cutoff_hours=2,
+                       fee_mode=FeeMode.PER_HOUR, fee_minor=2_500, max_guests=3)
+    salon = _amenity(lf, "Salón social", amenity_type=AmenityType.HALL, exclusive=True, capacity=60,
+                     description="Salón con cocina y terraza.", rules="Música hasta las 22:00.",
+                     opening_hours={str(d): [["09:00", "22:00"]] for d in range(7)}, slot_minutes=60,
+                     min_minutes=120, max_minutes=13 * 60, advance_days=60, cancel_cutoff_hours=48,
+                     fee_mode=FeeMode.FLAT, fee_minor=50_000, deposit_minor=25_000, requires_approval=True,
+                     max_guests=59)
+    db.session.flush()
+    if db.session.scalar(sa.select(Booking.id).where(Booking.estate_id.in_((gp.id, lf.id))).limit(1)) is None:
+        today = datetime.now(ZoneInfo(gp.timezone)).date()
+        others = [u for n, u in sorted(gp_units.items()) if n != "A12"]
+        for week in range(-3, 3):
+            for n, unit in enumerate(others[:6]):
+                day = today + timedelta(days=7 * week + n)
+                if day == today:
+                    continue
+                past = day < today
+                _demo_booking(pool, unit, None, day, 9 + n % 3, 2, BookingStatus.COMPLETED if past else
+                              BookingStatus.CONFIRMED, guests=n % 3)
+                if n % 2 == 0 and week != 0:
+                    _demo_booking(court, unit, None, day, 17 + n % 3, 1, BookingStatus.NO_SHOW if past and n == 4
+                                  else BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, guests=1)
+        _demo_booking(court, others[7], None, today, 18, 1, BookingStatus.CONFIRMED, guests=1)
+        _demo_booking(hall, others[8], None, today, 12, 6, BookingStatus.CONFIRMED, guests=40,
+                      notes="Birthday party")
+        _demo_booking(hall, others[9], None, today + timedelta(days=10), 10, 8, BookingStatus.PENDING, guests=80,
+                      notes="Naming ceremony")
+        _demo_booking(hall, gp_units["A12"], gp_res, today - timedelta(days=20), 14, 6, BookingStatus.COMPLETED,
+                      guests=30, notes="Family reunion")
+        lf_today = datetime.now(ZoneInfo(lf.timezone)).date()
+        lf_others = [u for n, u in sorted(lf_units.items()) if n != "Casa 7"]
+        for week in range(-2, 3):
+            _demo_booking(piscina, lf_others[week % 5], None, lf_today + timedelta(days=7 * week + 1), 10, 2,
+                          BookingStatus.COMPLETED if week < 0 else BookingStatus.CONFIRMED, guests=2)
+        _demo_booking(salon, lf_others[3], None, lf_today + timedelta(days=12), 15, 5, BookingStatus.PENDING,
+                      guests=25, notes="Cumpleaños infantil")
+        _demo_booking(salon, lf_units["Casa 7"], lf_res, lf_today - timedelta(days=9), 12, 4,
+                      BookingStatus.COMPLETED, guests=20, notes="Almuerzo familiar")
+    db.session.commit()
+
+
 def seed_demo() -> list[tuple[str, str, str]]:
     with _quick_sqlite_commits():
         return _seed_demo()
@@ -500,4 +595,5 @@ def _seed_demo() -> list[tuple[str, str, str]]:
     ]
     _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin},
                   {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})
+    _seed_amenities(gp, gp_units, gp_res, lf, lf_units, lf_res)
     return accounts

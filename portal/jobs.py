@@ -16,9 +16,10 @@ Jobs:
   picked up, lapsed claims), `expire_walkins` every minute, `expire_approvals` every
   5 minutes, `purge_import_previews` every 15 minutes, `mark_overdue` every hour (at
   minute 5), `send_reminders` every hour (at minute 15: each estate's payment reminders
-  leave with its first run in the estate's daytime, once per invoice and step) — the same
-  functions as the `expire-walkins`, `expire-approvals`, `purge-import-previews`,
-  `mark-overdue` and `send-reminders` commands. They are
+  leave with its first run in the estate's daytime, once per invoice and step),
+  `remind_bookings` every 15 minutes (the day-before booking reminders,
+  portal.amenities.reminders) — the same functions as the `expire-walkins`, `expire-approvals`,
+  `purge-import-previews`, `mark-overdue`, `send-reminders` and `remind-bookings` commands. They are
   idempotent (conditional updates), so two workers scheduling them at once do no harm;
   extra workers may still run `--no-periodic`.
 """
@@ -103,6 +104,12 @@ def send_reminders() -> int:
     return send()
 
 
+def remind_bookings() -> int:
+    from portal.amenities.reminders import send_reminders
+
+    return send_reminders()
+
+
 class Jobs:
     """The app's queue and its tasks (`app.extensions["portal.jobs"]`)."""
 
@@ -124,6 +131,8 @@ class Jobs:
             self._in_app(mark_overdue))
         self.send_reminders = huey.periodic_task(crontab(minute="15"), name="send_reminders")(
             self._in_app(send_reminders))
+        self.remind_bookings = huey.periodic_task(crontab(minute="*/15"), name="remind_bookings")(
+            self._in_app(remind_bookings))
 
     def _in_app(self, func: Callable) -> Callable:
         @functools.wraps(func)

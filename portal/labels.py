@@ -230,3 +230,39 @@ JINJA_GLOBALS.update({
     "PAYMENT_METHOD_LABELS": PAYMENT_METHOD_LABELS,
     "PAYMENT_STATUS_LABELS": PAYMENT_STATUS_LABELS,
 })
+
+# amenities and bookings
+AMENITY_TYPE_LABELS = {
+    "POOL": _l("Pool"),
+    "HALL": _l("Hall"),
+    "GYM": _l("Gym"),
+    "COURT": _l("Sports court"),
+    "BBQ": _l("Barbecue area"),
+    "OTHER": _l("Other"),
+}
+AMENITY_STATUS_LABELS = {"AVAILABLE": _l("Available"), "CLOSED": _l("Closed")}
+FEE_MODE_LABELS = {
+    "FREE": _l("Free"),
+    "PER_HOUR": _l("Per hour"),
+    "PER_DAY": _l("Per day"),
+    "FLAT": _l("Per booking"),
+}
+BOOKING_STATUS_LABELS = {
+    "PENDING": _l("Waiting for approval"),
+    "CONFIRMED": _l("Confirmed"),
+    "REJECTED": _l("Declined"),
+    "CANCELLED": _l("Cancelled"),
+    "COMPLETED": _l("Completed"),
+    "NO_SHOW": _l("No-show"),
+}
+TARGET_TYPE_LABELS.update({
+    "Amenity": _l("Amenity"),
+    "AmenityClosure": _l("Amenity closure"),
+    "Booking": _l("Booking"),
+})
+JINJA_GLOBALS.update({
+    "AMENITY_TYPE_LABELS": AMENITY_TYPE_LABELS,
+    "AMENITY_STATUS_LABELS": AMENITY_STATUS_LABELS,
+    "FEE_MODE_LABELS": FEE_MODE_LABELS,
+    "BOOKING_STATUS_LABELS": BOOKING_STATUS_LABELS,
+})

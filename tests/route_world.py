@@ -21,10 +21,14 @@ from portal.integrations import keys
 from portal.models import (
     AccessCard,
     AccessCardStatus,
+    Amenity,
+    AmenityClosure,
     Approval,
     AuditLog,
     Ban,
     BanScope,
+    Booking,
+    BookingStatus,
     Charge,
     ChargeFrequency,
     Estate,
@@ -196,6 +200,18 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
     s.add(paid)
     s.flush()
     s.add(PaymentAllocation(payment_id=paid.id, invoice_id=invoice.id, estate_id=estate.id, amount_minor=1_000))
+    # Amenities: one amenity with a closure, and a booking of the resident's unit tomorrow.
+    amenity = Amenity(estate_id=estate.id, name=f"Court {mark}", currency="NGN",
+                      opening_hours={str(d): [["06:00", "22:00"]] for d in range(7)}, max_guests=2)
+    s.add(amenity)
+    s.flush()
+    tomorrow = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    closure = AmenityClosure(estate_id=estate.id, amenity_id=amenity.id, starts_at=tomorrow + timedelta(days=2),
+                             ends_at=tomorrow + timedelta(days=3), reason=f"Repairs {mark}")
+    booking = Booking(estate_id=estate.id, amenity_id=amenity.id, unit_id=unit.id, user_id=resident_user.id,
+                      starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=1), status=BookingStatus.PENDING,
+                      currency="NGN", notes=f"Party {mark}")
+    s.add_all([closure, booking])
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
                        device_id=f"kiosk-{slug}-0001", issued_at=now, expires_at=now + timedelta(hours=1))
@@ -221,7 +237,8 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         personal_ban=personal_ban.id, frequent=frequent.id, walk_in=walk_in.id, incident=incident.id,
         notification=notification.id, invitation=invitation.id, approval=approval.id, audit=audit.id,
         kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
-        charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id, payment=payment.id, receipt_payment=paid.id,
+        charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id, payment=payment.id,
+        receipt_payment=paid.id, amenity=amenity.id, closure=closure.id, booking=booking.id,
     )
 
 

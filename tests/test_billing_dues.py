@@ -386,3 +386,34 @@ def test_a_restricted_resident_cannot_let_a_walk_in_visitor_in(app, estate_pair,
         assert "only delivery passes can be issued" in str(refused.value.message)
         assert db.session.get(WalkIn, walk_in.id).status == WalkInStatus.PENDING
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) == 0
+
+
+def test_a_restricted_unit_is_refused_an_amenity_booking_with_the_reason(app, estate_pair, behind):
+    from portal.amenities import bookings
+    from portal.amenities.bookings import BookingRefused, BookingRequest
+    from portal.models import Booking, User
+    from tests.amenity_support import add_amenity
+
+    a = estate_pair.alpha
+    court = add_amenity(app, a.estate)
+    start = (datetime.now(LAGOS) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def book():
+        with app.app_context():
+            person = db.session.get(User, a.resident.id)
+            estate = db.session.get(Estate, a.estate.id)
+            return bookings.book(person, estate, court, BookingRequest(start, start + timedelta(hours=1), 0, ""))
+
+    _overdue_by(app, behind["A1"].id, 61)  # warned only: may still book
+    with app.app_context():
+        assert book().status.value == "CONFIRMED"
+    _overdue_by(app, behind["A1"].id, 68)  # restricted
+    start += timedelta(days=1)
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count(Booking.id)))
+        with pytest.raises(BookingRefused) as refused:
+            book()
+        assert str(refused.value.message) == (
+            "Unit A1 is restricted for unpaid dues (₦45,000.00 owed): amenities cannot be booked until the "
+            "overdue bills are paid.")
+        assert db.session.scalar(sa.select(sa.func.count(Booking.id))) == count

@@ -11,9 +11,7 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,8 +20,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import ARTIFACTS, ROOT, VENV_BIN, _free_port, _run
-from tests.conftest import fresh_database
+from tests.gunicorn_support import seeded_gunicorn
 
 pytestmark = [
     pytest.mark.slow,
@@ -38,40 +35,8 @@ WORKERS = 4
 @pytest.fixture(scope="module")
 def pg_server(tmp_path_factory):
     """(base URL, database URL) of the app under gunicorn with 4 workers on a fresh, seeded database."""
-    with fresh_database("race", tmp_path_factory.mktemp("race-db")) as url:
-        env = dict(os.environ, DATABASE_URL=url, GATEHOUSE_DEV_MODE="1", RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1")
-        flask = [str(VENV_BIN / "flask"), "--app", "wsgi"]
-        _run([*flask, "db", "upgrade"], env)
-        _run([*flask, "seed-demo"], env)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        ARTIFACTS.mkdir(exist_ok=True)
-        with open(ARTIFACTS / "gunicorn-race.log", "w") as log:
-            server = subprocess.Popen(
-                [str(VENV_BIN / "gunicorn"), "--workers", str(WORKERS), "--threads", "4",
-                 "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            )
-            try:
-                deadline = time.monotonic() + 30
-                while True:
-                    assert server.poll() is None, (ARTIFACTS / "gunicorn-race.log").read_text()[-3000:]
-                    try:
-                        with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                            if response.status == 200:
-                                break
-                    except (urllib.error.URLError, ConnectionError, TimeoutError):
-                        pass
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.2)
-                yield base, url
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+    with seeded_gunicorn("race", tmp_path_factory.mktemp("race-db"), workers=WORKERS) as server:
+        yield server
 
 
 def _single_use_pass(db_url: str) -> tuple[int, str]:

@@ -56,6 +56,10 @@ FRAGMENTS = {
     "gate.incidents_new": ("supervisor", "GET", "/e/alpha/gate/incidents?page=1", None),
     "resident.bills_list": ("resident", "GET", "/e/alpha/home/bills/", None),
     "resident.receipts_list": ("resident", "GET", "/e/alpha/home/receipts/", None),
+    "resident.amenity_detail": ("resident", "GET", "/e/alpha/home/amenities/{amenity}/?date=2026-12-24", None),
+    "resident.amenity_week": ("resident", "GET", "/e/alpha/home/amenities/{amenity}/week?start=2026-12-21", None),
+    "resident.bookings_list": ("resident", "GET", "/e/alpha/home/bookings/?when=past", None),
+    "admin.bookings_list": ("admin", "GET", "/e/alpha/admin/bookings/?status=PENDING", None),
     "resident.visits_list": ("resident", "GET", "/e/alpha/home/visits/?page=2", None),
 }
 
@@ -110,6 +114,14 @@ def _run(app) -> int:
     return generate(app, estate).id
 
 
+def _amenity(app) -> int:
+    from tests.amenity_support import add_amenity
+
+    with app.app_context():
+        estate = db.session.scalar(sa.select(Estate).where(Estate.slug == "alpha"))
+    return add_amenity(app, estate)
+
+
 def _walk_in(app, client) -> int:
     response = client.post("/e/alpha/gate/walk-ins/", data={"visitor_name": "Musa Bello", "unit_number": "A1",
                                                            "people_count": "1"})
@@ -124,7 +136,7 @@ def test_every_fragment_answers_with_a_fragment(app, client, world, login, endpo
     login({"boss": "boss@example.test", "supervisor": "supervisor@alpha.test"}.get(who, f"{who}@alpha.test"))
     visit = world[0]
     url = url.format(visit=visit.id, walk_in=_walk_in(app, client) if "{walk_in}" in url else "",
-                     run=_run(app) if "{run}" in url else "")
+                     run=_run(app) if "{run}" in url else "", amenity=_amenity(app) if "{amenity}" in url else "")
     if data:
         data = {k: v.format(code=visit.visitor_code) for k, v in data.items()}
     response = client.open(url, method=method, data=data, headers=HX)

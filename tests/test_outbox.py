@@ -348,7 +348,7 @@ def test_the_periodic_jobs_are_scheduled(app):
     queue = jobs.get(app)
     periodic = {task.__name__: task for task in queue.huey._registry._periodic_tasks}
     assert set(periodic) == {"sweep_outbox", "expire_walkins", "expire_approvals", "purge_import_previews",
-                             "mark_overdue", "send_reminders"}
+                             "mark_overdue", "send_reminders", "remind_bookings"}
     at = utcnow().replace(tzinfo=None)
     every_minute = [at.replace(minute=m) for m in (0, 1, 7, 59)]
     assert all(periodic["sweep_outbox"]().validate_datetime(t) for t in every_minute)
@@ -360,6 +360,8 @@ def test_the_periodic_jobs_are_scheduled(app):
         False, True, False]
     assert [periodic["send_reminders"]().validate_datetime(at.replace(minute=m)) for m in (0, 15, 16)] == [
         False, True, False]
+    assert [periodic["remind_bookings"]().validate_datetime(at.replace(minute=m)) for m in (0, 15, 20)] == [
+        True, True, False]
 
 
 def test_the_periodic_jobs_expire_walk_ins_and_purge_previews_through_the_queue(app, estate_pair, dbs):

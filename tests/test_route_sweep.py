@@ -87,6 +87,9 @@ SUPERVISOR_ONLY = {"gate.bans_list", "gate.ban_new", "gate.ban_lift", "gate.pass
 # argument), then (area, argument) first where a route or an area reads an argument its own way. A name missing here
 # fails the sweep and names the route, so a new route cannot slip past it.
 ARG_KINDS = {
+    "amenity_id": "amenity",
+    "booking_id": "booking",
+    "closure_id": "closure",
     "approval_id": "approval",
     "ban_id": "estate_ban",
     ("home", "ban_id"): "personal_ban",

@@ -117,6 +117,13 @@ class Restriction:
                   "issued until the overdue bills are paid.", unit=self.unit_number, amount=self.amount_owed)
 
 
+    @property
+    def booking_refusal(self):
+        """Why an amenity booking is refused."""
+        return _l("Unit %(unit)s is restricted for unpaid dues (%(amount)s owed): amenities cannot be booked "
+                  "until the overdue bills are paid.", unit=self.unit_number, amount=self.amount_owed)
+
+
 class UnitRestricted(InvalidValue):
     """A restricted unit asked for something its restriction forbids."""
 

@@ -1,5 +1,15 @@
 """The shared model. Every estate-owned row carries estate_id."""
 
+from portal.models.amenities import (
+    HOLDING,
+    Amenity,
+    AmenityClosure,
+    AmenityStatus,
+    AmenityType,
+    Booking,
+    BookingStatus,
+    FeeMode,
+)
 from portal.models.audit import AuditLog
 from portal.models.auth import MessageStatus, OneTimeCode, OutboxMessage, PasswordResetToken
 from portal.models.base import UTCDateTime, utcnow
@@ -56,6 +66,14 @@ from portal.models.visits import (
 )
 
 __all__ = [
+    "HOLDING",
+    "Amenity",
+    "AmenityClosure",
+    "AmenityStatus",
+    "AmenityType",
+    "Booking",
+    "BookingStatus",
+    "FeeMode",
     "OPEN_STATUSES",
     "BillingSettings",
     "Charge",

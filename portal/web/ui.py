@@ -22,6 +22,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from portal import labels
+from portal.amenities.bookings import duration_text
 from portal.models import PassType, Role, Visit
 from portal.web import audit_sentences, tenancy
 
@@ -77,10 +78,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(labels.JINJA_GLOBALS)
     app.jinja_env.globals.update(
         area_url=area_url, Role=Role, weekday_names=weekday_names, clock=clock, pass_last_day=pass_last_day,
-        unit_title=unit_title,
+        unit_title=unit_title, duration=duration_text,
         audit_sentence=audit_sentences.sentence, audit_action_name=audit_sentences.action_name,
         audit_field_name=audit_sentences.field_name, audit_value=audit_sentences.value_text,
     )
+
+    app.jinja_env.filters["unit_label"] = unit_title
 
     @app.context_processor
     def shell_context() -> dict:

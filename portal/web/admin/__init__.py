@@ -4,6 +4,7 @@ from portal.web.tenancy import estate_blueprint
 bp = estate_blueprint("admin", __name__, Role.ESTATE_ADMIN)
 
 from portal.web.admin import (  # noqa: E402,F401
+    amenities_views,
     approvals_views,
     audit_views,
     billing_reports_views,

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts import devices
+from portal.amenities import bookings as amenity_bookings
 from portal.estates import service as estates
 from portal.estates import settings as gate_settings
 from portal.gate import service
@@ -64,6 +65,8 @@ def _page(block: str | None = None, status: int = 200, **extra):
         not_found_hint=None,
         code_hint=None,
         hint_oob=fragment_request(),  # the hint under the code field travels out of band
+        # Called by the full page only (a scan's fragment does not pay for it).
+        todays_bookings=lambda: amenity_bookings.today_at_gate(g.estate, utcnow()),
     )
     context.update(extra)
     return render("gate/home.html", block=block, **context), status

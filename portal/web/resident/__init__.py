@@ -22,6 +22,7 @@ def dues_banner() -> dict:
 
 import portal.web.resident.walkins_views  # noqa: E402,F401 - walk-ins waiting at the gate
 from portal.web.resident import (  # noqa: E402,F401
+    amenities_views,
     billing_views,
     pay_views,
     payments_views,
