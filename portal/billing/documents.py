@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -21,6 +22,9 @@ from babel.languages import get_official_languages
 from babel.numbers import format_currency, get_currency_symbol, get_territory_currencies
 
 from portal.billing.gateway import to_decimal
+
+if TYPE_CHECKING:
+    from portal.models import Estate
 
 DEFAULT_COLOUR = "#1e6b52"
 
@@ -39,6 +43,14 @@ class Branding:
     address: str = ""  # one or more lines
     colour: str = DEFAULT_COLOUR
     logo: Path | bytes | None = None
+
+
+def estate_branding(estate: Estate) -> Branding:
+    """The estate's name, address (with its city), brand colour and stored logo, as its
+    invoices, receipts and statements show them."""
+    address = "\n".join(part for part in (estate.address or "", estate.city or "") if part.strip())
+    logo = estate.logo if estate.logo_version else None
+    return Branding(name=estate.name, address=address, colour=estate.brand_color or "", logo=logo)
 
 
 @dataclass(frozen=True)

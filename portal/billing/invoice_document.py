@@ -11,16 +11,15 @@ from babel.dates import format_date
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.billing.documents import BilledTo, BillingDocument, Branding, DocumentKind, DocumentLine
+from portal.billing.documents import (
+    BilledTo,
+    BillingDocument,
+    DocumentKind,
+    DocumentLine,
+    estate_branding,
+)
 from portal.labels import CHARGE_FREQUENCY_LABELS, INVOICE_STATUS_LABELS
 from portal.models import Estate, Invoice, InvoiceKind, InvoiceStatus
-
-
-def estate_branding(estate: Estate) -> Branding:
-    """The estate's name, address (with its city), brand colour and stored logo."""
-    address = "\n".join(part for part in (estate.address or "", estate.city or "") if part.strip())
-    logo = estate.logo if estate.logo_version else None
-    return Branding(name=estate.name, address=address, colour=estate.brand_color or "", logo=logo)
 
 
 def _month(day, language: str) -> str:

@@ -22,9 +22,9 @@ from portal.billing import settings as billing_settings
 from portal.billing.documents import (
     BilledTo,
     BillingDocument,
-    Branding,
     DocumentKind,
     DocumentLine,
+    estate_branding,
     format_money,
 )
 from portal.billing.invoices import _resident_unit_ids  # the units a user lives in
@@ -132,8 +132,7 @@ def receipt_document(receipt: Receipt, estate: Estate, language: str) -> Billing
     return BillingDocument(
         kind=DocumentKind.RECEIPT, number=receipt.number, issue_date=paid_day(payment, estate),
         currency=payment.currency, language=language,
-        estate=Branding(name=estate.name, address=estate.address or "", colour=estate.brand_color or "",
-                        logo=estate.logo or None),
+        estate=estate_branding(estate),
         billed_to=BilledTo(name=receipt.payer_name, unit=receipt.unit_number),
         lines=lines, subtotal_minor=payment.amount_minor, tax_minor=0, total_minor=payment.amount_minor,
         paid_minor=payment.amount_minor, balance_minor=receipt.unit_balance_minor, status=status,

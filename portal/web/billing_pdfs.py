@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from flask_babel import get_locale
 
-from portal.billing.documents import format_day, format_money
-from portal.billing.invoice_document import estate_branding, invoice_document
+from portal.billing.documents import estate_branding, format_day, format_money
+from portal.billing.invoice_document import invoice_document
 from portal.billing.statements import Statement
 from portal.models import Estate, Invoice
 from portal.web.documents import (
