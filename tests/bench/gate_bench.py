@@ -542,6 +542,9 @@ def profile(url: str, seeded: dict, pairs: int) -> None:
     from portal import create_app
     from portal.extensions import db
 
+    # The server's production environment (the config reads it when the app is made).
+    os.environ.update({"GATEHOUSE_ENV": "production", "GATEHOUSE_DEV_MODE": "0"})
+    os.environ.pop("REDIS_URL", None)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV_NAME": "production", "DEV_MODE": False,
                       "SECRET_KEY": secrets.token_hex(32), "INTEGRATION_KEYS": Fernet.generate_key().decode(),
                       "RATELIMIT_ENABLED": False,
