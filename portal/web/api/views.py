@@ -93,13 +93,13 @@ def _answer_from_memory():
 
 def _enter(body: Body, method: GateMethod, *, qr_token: str | None = None, code: str | None = None):
     kiosk, now = g.kiosk, utcnow()
-    found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code)
+    found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code, now=now)  # with its bans
     ctx = _context(body, method)
     with _answer_from_memory():
         if found.visit is None:
             return _answer(gate.deny(kiosk.user, kiosk.estate, found, ctx, now), None)
         parts = _visit_parts(found.visit)
-        return _answer(gate.admit(kiosk.user, kiosk.estate, found.visit, ctx, now), parts)
+        return _answer(gate.admit(kiosk.user, kiosk.estate, found.visit, ctx, now, found), parts)
 
 
 # --- token ------------------------------------------------------------------------------
