@@ -20,8 +20,8 @@ from tests.test_api_kiosk import kiosk_for
 
 # Statements of each request (the token check included for the kiosk), per database.
 BUDGET = {
-    "postgresql": {"scan": 5, "manual": 5, "checkout": 3, "page check": 9, "page entry": 19, "page exit": 16},
-    "sqlite": {"scan": 8, "manual": 8, "checkout": 6, "page check": 9, "page entry": 22, "page exit": 19},
+    "postgresql": {"scan": 5, "manual": 5, "checkout": 3, "page check": 5, "page entry": 8, "page exit": 6},
+    "sqlite": {"scan": 8, "manual": 8, "checkout": 6, "page check": 5, "page entry": 11, "page exit": 9},
 }
 PAGE_HEADERS = {"X-Gate-Device": "tablet-0123456789abcdef", "HX-Request": "true"}
 

@@ -10,8 +10,11 @@ denied, writes a GateEvent; entries and exits also write an audit record."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -39,7 +42,6 @@ from portal.models import (
     GateMethod,
     Membership,
     Unit,
-    User,
     Visit,
     VisitGuest,
     VisitStatus,
@@ -97,6 +99,12 @@ def code_not_found_hint(raw: str | None) -> str | None:
     return None
 
 
+class Actor(Protocol):
+    """Who records a scan: a guard's User, or the kiosk API's lighter reference (its id)."""
+
+    id: int
+
+
 @dataclass
 class Decision:
     """The answer shown to the guard (and given to the kiosk API)."""
@@ -136,37 +144,42 @@ def _visit_query():
 
 
 # A scan's lookup, built once (it runs on every scan): one visit with its visitors, unit
-# and host in a single query, by QR token or by visitor code, within the estate.
+# and host in a single query, by QR token, visitor code or id, within the estate; and the
+# same lookup answering the ban question too (the strongest active ban's id at `ban_now`,
+# or None): what a scan about to admit needs, in one statement.
 _VISIT_WITH_ALL = sa.select(Visit).options(joinedload(Visit.visitors), joinedload(Visit.unit),
                                            joinedload(Visit.host))
-_VISIT_BY_QR = _VISIT_WITH_ALL.where(Visit.qr_token == sa.bindparam("key"),
-                                     Visit.estate_id == sa.bindparam("estate_id"))
-_VISIT_BY_CODE = _VISIT_WITH_ALL.where(Visit.visitor_code == sa.bindparam("key"),
-                                       Visit.estate_id == sa.bindparam("estate_id"))
-_VISIT_ID_BY_QR = sa.select(Visit.id).where(Visit.qr_token == sa.bindparam("key"))
-# The same lookups answering the ban question too (the strongest active ban's id, or None):
-# what a scan about to admit needs, in one statement.
 _VISIT_AND_BAN = sa.select(Visit, visit_ban_column()).options(
     joinedload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
-_VISIT_AND_BAN_BY_QR = _VISIT_AND_BAN.where(Visit.qr_token == sa.bindparam("key"),
-                                            Visit.estate_id == sa.bindparam("estate_id"))
-_VISIT_AND_BAN_BY_CODE = _VISIT_AND_BAN.where(Visit.visitor_code == sa.bindparam("key"),
-                                              Visit.estate_id == sa.bindparam("estate_id"))
+_KEYS = {"qr": Visit.qr_token, "code": Visit.visitor_code, "id": Visit.id}
+_LOOKUPS = {(kind, with_ban): (_VISIT_AND_BAN if with_ban else _VISIT_WITH_ALL).where(
+    column == sa.bindparam("key"), Visit.estate_id == sa.bindparam("estate_id"))
+    for kind, column in _KEYS.items() for with_ban in (False, True)}
+_VISIT_ID_BY_QR = sa.select(Visit.id).where(Visit.qr_token == sa.bindparam("key"))
 
 
-def _one_visit(by_qr: bool, key: str, estate: Estate, now: datetime | None) -> Decision | None:
-    """The visit with this key in this estate (None if there is none); with `now`, its
-    strongest active ban at `now` from the same statement."""
+def _one_visit(kind: str, key: str | int, estate: Estate, now: datetime | None) -> Decision | None:
+    """The visit with this key (`kind`: qr, code or id) in this estate (None if there is
+    none); with `now`, its strongest active ban at `now` from the same statement."""
     if now is None:
-        stmt = _VISIT_BY_QR if by_qr else _VISIT_BY_CODE
-        visit = db.session.execute(stmt, {"key": key, "estate_id": estate.id}).unique().scalar_one_or_none()
+        visit = db.session.execute(_LOOKUPS[kind, False], {"key": key, "estate_id": estate.id}
+                                   ).unique().scalar_one_or_none()
         return Decision(visit) if visit is not None else None
-    stmt = _VISIT_AND_BAN_BY_QR if by_qr else _VISIT_AND_BAN_BY_CODE
-    row = db.session.execute(stmt, {"key": key, "estate_id": estate.id, "ban_now": now}).unique().first()
+    row = db.session.execute(_LOOKUPS[kind, True], {"key": key, "estate_id": estate.id, "ban_now": now}
+                             ).unique().first()
     if row is None:
         return None
     visit, ban_id = row
     return Decision(visit, ban=db.session.get(Ban, ban_id) if ban_id is not None else None, bans_known=True)
+
+
+def find_for_entry(estate: Estate, visit_id: int, now: datetime) -> Decision:
+    """A visit of this estate by id with its visitors, unit, host and strongest active ban
+    at `now` (one statement, for `admit`), or 404."""
+    found = _one_visit("id", visit_id, estate, now)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = None,
@@ -176,22 +189,23 @@ def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = No
     so another estate's code is simply not found). Given `now`, the same statement also
     finds the visitors' strongest active ban at `now` (for `check`/`admit`)."""
     if qr_token:
-        found = _one_visit(True, qr_token, estate, now)
+        found = _one_visit("qr", qr_token, estate, now)
         if found is not None:
             return found
         elsewhere = db.session.scalar(_VISIT_ID_BY_QR, {"key": qr_token})
         return Decision(None, Refusal.WRONG_ESTATE if elsewhere is not None else Refusal.NOT_FOUND)
     normalised = normalise_code(code)
     if len(normalised) == 8:
-        found = _one_visit(False, normalised, estate, now)
+        found = _one_visit("code", normalised, estate, now)
         if found is not None:
             return found
     return Decision(None, Refusal.NOT_FOUND)
 
 
 def find_visit(estate: Estate, visit_id: int) -> Visit | None:
-    """A visit of this estate with its visitors, unit and host, or None."""
-    return db.session.scalar(_visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+    """A visit of this estate with its visitors, unit and host (one statement), or None."""
+    found = _one_visit("id", visit_id, estate, None)
+    return found.visit if found is not None else None
 
 
 def get_visit(estate: Estate, visit_id: int) -> Visit:
@@ -240,7 +254,7 @@ def check(estate: Estate, visit: Visit, now: datetime, found: Decision | None = 
     return Decision(visit)
 
 
-def _event_object(actor: User | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
+def _event_object(actor: Actor | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
                   ctx: GateContext, now: datetime, reason: Refusal | None = None) -> GateEvent:
     return GateEvent(
         estate_id=estate.id, visit_id=visit.id if visit is not None else None,
@@ -251,7 +265,7 @@ def _event_object(actor: User | None, estate: Estate, visit: Visit | None, event
     )
 
 
-def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
+def _event(actor: Actor | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
            ctx: GateContext, now: datetime, reason: Refusal | None = None, *, add: bool = True) -> GateEvent:
     event = _event_object(actor, estate, visit, event_type, ctx, now, reason)
     if ctx.method != GateMethod.OFFLINE:
@@ -266,7 +280,7 @@ _EVENT_COLUMNS = tuple((column.name, sa.inspect(GateEvent).get_property_by_colum
                        for column in GateEvent.__table__.columns if not column.primary_key)
 
 
-def _written_event(actor: User | None, estate: Estate, visit: Visit, event_type: GateEventType,
+def _written_event(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType,
                    ctx: GateContext, now: datetime) -> GateEvent:
     """Add a GateEvent and write it now, its id read back (the audit record names it):
     a Core INSERT … RETURNING, one round trip without a unit-of-work flush. The object
@@ -362,7 +376,7 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _take(actor: User | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
+def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
           now: datetime, action: str, after: dict) -> GateEvent | None:
     """Take the entry or exit (the conditional UPDATE) and, if it was taken, write the gate
     event, the device's last contact and the audit record (`after` plus the event's id) in
@@ -422,6 +436,22 @@ def _duplicate(estate: Estate, ctx: GateContext, action: str) -> Decision | None
     return Decision(visit, refusal, event=event, duplicate=True, action=action)
 
 
+@contextmanager
+def answer_from_memory() -> Iterator[None]:
+    """Scans, entries and exits answer with the rows they have just written: the commit
+    does not expire them (reloading would cost a second connection checkout and a few
+    queries on the hottest endpoints); everything is expired once the answer is built, as
+    a commit would have done."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+        session.expire_all()
+
+
 def _commit(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
     """Commit; a duplicate client_event_id (two syncs at once) returns the first one's decision."""
     try:
@@ -435,7 +465,7 @@ def _commit(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
     return None
 
 
-def deny(actor: User | None, estate: Estate, decision: Decision, ctx: GateContext, now: datetime) -> Decision:
+def deny(actor: Actor | None, estate: Estate, decision: Decision, ctx: GateContext, now: datetime) -> Decision:
     """Record a refused scan (a DENIED GateEvent) and return the decision. NOT_FOUND
     writes nothing: there is no pass to speak of."""
     if decision.refusal is None or decision.refusal == Refusal.NOT_FOUND:
@@ -444,7 +474,7 @@ def deny(actor: User | None, estate: Estate, decision: Decision, ctx: GateContex
     return _commit(estate, ctx, decision.action) or decision
 
 
-def scan(actor: User | None, estate: Estate, ctx: GateContext, now: datetime, *, qr_token: str | None = None,
+def scan(actor: Actor | None, estate: Estate, ctx: GateContext, now: datetime, *, qr_token: str | None = None,
          code: str | None = None, visit_id: int | None = None) -> Decision:
     """A guard looks a pass up (QR, typed code, or a search result): the decision to
     show. A refusal is recorded at once as a DENIED event; an admissible pass is only
@@ -494,7 +524,7 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
                          "estate": estate.name}, link, now)
 
 
-def _taken(actor: User | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
+def _taken(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
            now: datetime, action: str, after: dict) -> GateEvent | Decision | None:
     """`_take`, where a duplicate client_event_id written meanwhile by another sync (the
     unique constraint refuses the INSERT) answers with that one's decision."""
@@ -508,7 +538,7 @@ def _taken(actor: User | None, estate: Estate, visit: Visit, event_type: GateEve
         return duplicate
 
 
-def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime,
+def admit(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime,
           found: Decision | None = None) -> Decision:
     """Record an entry, race-safe: the rules and bans are checked, then ONE conditional
     UPDATE takes the entry; if another gate took it first, rowcount is 0 and this scan
@@ -533,7 +563,7 @@ def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, no
     return _commit(estate, ctx, "ENTRY") or Decision(visit, event=event)
 
 
-def let_out(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
+def let_out(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
     """Record an exit: needs an open entry (people_inside true → false, decided in the database)."""
     duplicate = _duplicate(estate, ctx, "EXIT")
     if duplicate is not None:

@@ -274,8 +274,25 @@ def reset_passes(url: str, visit_ids: list[int]) -> None:
 # --- server -------------------------------------------------------------------------------
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
+
+
+def clear_job_queue(redis_url: str | None) -> None:
+    """The benchmark's Redis: drop the job queue's keys (no worker runs: the host notices'
+    delivery jobs pile up there). Only the app's own queue keys are touched."""
+    if not redis_url:
+        return
+    import redis
+
+    conn = redis.Redis.from_url(redis_url)
+    keys = [key for key in conn.scan_iter("huey.*gatehouse*")]
+    if keys:
+        conn.delete(*keys)
+
+
 def start_server(url: str, port: int, workers: int, threads: int, worker_class: str = "gthread",
-                 worker_connections: int | None = None, app_dir: Path = ROOT) -> subprocess.Popen:
+                 worker_connections: int | None = None, app_dir: Path = ROOT,
+                 redis_url: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -287,6 +304,8 @@ def start_server(url: str, port: int, workers: int, threads: int, worker_class: 
         "KIOSK_TOKEN_TTL": str(6 * 3600),
     }
     env.pop("REDIS_URL", None)
+    if redis_url:  # production's job queue (else a SQLite file: one write + fsync per scan, serialised)
+        env["REDIS_URL"] = redis_url
     cmd = [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--worker-class", worker_class, "--keep-alive", "30", "--backlog", "512", "--log-level", "warning"]
     if worker_class == "gthread":
@@ -872,6 +891,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--driver", choices=("python", "wrk"), default=os.environ.get("BENCH_DRIVER", "python"),
                         help="python: scan + checkout pairs from Python threads, with per-client figures; "
                              "wrk: scans only (POST checkin/manual of fresh codes) from wrk")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+                        help="the job queue's Redis, as in production (default %(default)s); "
+                             "--redis-url '' for the embedded SQLite queue")
     parser.add_argument("--app-dir", type=Path, default=ROOT,
                         help="serve the app from this checkout (e.g. an older commit, for before/after runs)")
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"),
@@ -924,8 +946,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gunicorn: {shape}, production config; driver: {args.driver}", flush=True)
     if args.app_dir != ROOT:
         print(f"serving the app from {args.app_dir}", flush=True)
+    print(f"job queue: {'Redis ' + args.redis_url if args.redis_url else 'SQLite file (embedded default)'}",
+          flush=True)
+    clear_job_queue(args.redis_url)
     server = start_server(url, args.port, args.workers, args.threads, args.worker_class, args.worker_connections,
-                          args.app_dir)
+                          args.app_dir, args.redis_url or None)
     codes = valid_codes(url, visit_ids) if args.driver == "wrk" else []
     results = []
     try:
@@ -954,13 +979,14 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        clear_job_queue(args.redis_url)
     print()
     print(report(results, levels))
     print()
     print(targets(results))
     (ROOT / "test-artifacts" / "bench-gate.json").write_text(json.dumps(
         {"date": now.isoformat(), "cores": os.cpu_count(), "busy_before": idle_load, "workers": args.workers, "threads": args.threads,
-         "worker_class": args.worker_class, "worker_connections": args.worker_connections, "driver": args.driver,
+         "worker_class": args.worker_class, "redis": bool(args.redis_url), "worker_connections": args.worker_connections, "driver": args.driver,
          "results": results}, indent=1))
     return 0
 
