@@ -1,7 +1,9 @@
-"""Gate benchmark: the kiosk API's scan + checkout under load, against a trivial endpoint.
+"""Gate benchmark: the kiosk API's scans under load, against a trivial endpoint.
 
-    python -m tests.bench.gate_bench            # what `make bench-gate` runs
-    python -m tests.bench.gate_bench --help     # levels, duration, gunicorn workers/threads
+    python -m tests.bench.gate_bench                # what `make bench-gate` runs
+    python -m tests.bench.gate_bench --driver wrk   # scans only, from wrk (cheap load generator)
+    python -m tests.bench.gate_bench profile        # the SQL of one scan and a CPU profile, in process
+    python -m tests.bench.gate_bench --help         # levels, duration, gunicorn workers/threads
 
 1. Creates a fresh PostgreSQL database (BENCH_DATABASE_URL, default
    postgresql+psycopg://postgres@127.0.0.1:5432/gatehouse_bench), runs `flask db upgrade`
@@ -9,13 +11,19 @@
    32 guards, 5,000 passes valid now (SINGLE_USE and MULTI_ENTRY, one visitor each),
    200,000 past passes and 500,000 past gate events over a year, a few hundred bans; ANALYZE.
 2. Serves the app with gunicorn in production mode (GATEHOUSE_ENV=production, a random
-   SECRET_KEY, DEV mode off, rate limits off), waits for /health, and takes one kiosk
-   token per guard (one guard and one device per client, as at a real estate).
-3. Drives it from a separate process (`drive` below): N client threads, each with its own
-   keep-alive connection (http.client), for 1, 8 and 32 clients. Each client takes an
-   unused pass, scans it (expects 200), checks it out (expects 200). Then the same levels
-   against GET /api/v1/ping. Passes are reset between levels; if a level runs out of
-   fresh passes it reuses checked-out MULTI_ENTRY passes (counted as "recycled").
+   SECRET_KEY, DEV mode off, rate limits off, the job queue in Redis as in production),
+   gthread, 2 workers x 4 threads, at most 4 connections per worker; waits for /health,
+   and takes one kiosk token per guard (one guard and one device per client).
+3. Drives it from a separate process, for 1, 8 and 32 clients, then the same levels
+   against GET /api/v1/ping:
+   - `--driver python` (default; `drive` below): N client threads, each with its own
+     keep-alive connection (http.client). Each client takes an unused pass, scans it
+     (expects 200), checks it out (expects 200). Passes are reset between levels; if a
+     level runs out of fresh passes it reuses checked-out MULTI_ENTRY passes ("recycled").
+     Reports how many requests each connection had answered (fairness).
+   - `--driver wrk`: Debian's wrk (installed with apt-get if missing), one connection per
+     wrk thread, each with its own guard's token; a Lua script walks fresh visitor codes
+     (POST checkin/manual, never a code twice): scans only.
 4. Prints requests/s and p50/p95/p99 latency per endpoint and level, errors, the
    scan/ping throughput ratio, and where the CPU went (driver, gunicorn, PostgreSQL).
 
@@ -882,8 +890,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients per level (default 1,8,32)")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per level (default 10)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first (default 1)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
     parser.add_argument("--reuse-db", action="store_true", help="skip create + seed (the last run's database)")
     parser.add_argument("--only", choices=("scan", "ping"), help="run only one endpoint's levels")
@@ -898,8 +906,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve the app from this checkout (e.g. an older commit, for before/after runs)")
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"),
                         choices=("gthread", "sync"))
-    parser.add_argument("--worker-connections", type=int, default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", 0)),
-                        help="gthread: connections a worker holds at most (default: gunicorn's 1000)")
+    parser.add_argument("--worker-connections", type=int, default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", -1)),
+                        help="gthread: connections a worker holds at most (default: its threads, so that no "
+                             "connection waits behind another's on a busy worker; 0: gunicorn's 1000)")
     args = parser.parse_args(argv)
 
     if args.command == "drive":
@@ -939,6 +948,8 @@ def main(argv: list[str] | None = None) -> int:
     idle_load = machine_busy()
     print(f"before the run, other processes kept {idle_load:.2f} of {os.cpu_count()} cores busy"
           + ("  (WARNING: the figures will be low)" if idle_load > 0.2 else ""), flush=True)
+    if args.worker_connections < 0:
+        args.worker_connections = args.threads if args.worker_class == "gthread" else 0
     shape = (f"{args.workers} workers x {args.threads} threads (gthread)" if args.worker_class == "gthread"
              else f"{args.workers} sync workers")
     if args.worker_connections:
