@@ -377,12 +377,15 @@ def _postgresql() -> bool:
 
 
 def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
-          now: datetime, action: str, after: dict) -> GateEvent | None:
+          now: datetime, after: dict) -> GateEvent | None:
     """Take the entry or exit (the conditional UPDATE) and, if it was taken, write the gate
-    event, the device's last contact and the audit record (`after` plus the event's id) in
-    the caller's transaction: one statement on PostgreSQL, four on SQLite. None (nothing
+    event, the device's last contact and the audit record (visit.entered or visit.exited:
+    `after`, with the entries used as the UPDATE left them, plus the event's id) in the
+    caller's transaction: one statement on PostgreSQL, four on SQLite. None (nothing
     written) when the UPDATE took nothing."""
-    take = _TAKE_ENTRY if event_type == GateEventType.ENTRY else _TAKE_EXIT
+    entry = event_type == GateEventType.ENTRY
+    action = "visit.entered" if entry else "visit.exited"
+    take = _TAKE_ENTRY if entry else _TAKE_EXIT
     params = {"b_visit_id": visit.id, "b_estate_id": estate.id, "b_now": now}
     if not _postgresql():
         if not _update_visit(visit, take, params):
@@ -393,7 +396,7 @@ def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEve
         audit.write(action, visit, actor_id=actor.id if actor else None, after={**after, "event_id": event.id})
         return event
     event = _event_object(actor, estate, visit, event_type, ctx, now)
-    stmt = _TAKE_ENTRY_AND_RECORD if event_type == GateEventType.ENTRY else _TAKE_EXIT_AND_RECORD
+    stmt = _TAKE_ENTRY_AND_RECORD if entry else _TAKE_EXIT_AND_RECORD
     row = db.session.execute(stmt, {
         **params, "e_guard": event.guard_user_id, "e_type": event.event_type, "e_method": event.method,
         "e_gate": event.gate, "e_device": event.device_id, "e_client": event.client_event_id,
@@ -525,11 +528,11 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
 
 
 def _taken(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
-           now: datetime, action: str, after: dict) -> GateEvent | Decision | None:
+           now: datetime, after: dict) -> GateEvent | Decision | None:
     """`_take`, where a duplicate client_event_id written meanwhile by another sync (the
     unique constraint refuses the INSERT) answers with that one's decision."""
     try:
-        return _take(actor, estate, visit, event_type, ctx, now, action, after)
+        return _take(actor, estate, visit, event_type, ctx, now, after)
     except IntegrityError:
         db.session.rollback()
         duplicate = _duplicate(estate, ctx, event_type.value)
@@ -551,7 +554,7 @@ def admit(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, n
     if decision.refusal is not None:
         return deny(actor, estate, decision, ctx, now)
     gate = (ctx.gate or DEFAULT_GATE)[:60]
-    event = _taken(actor, estate, visit, GateEventType.ENTRY, ctx, now, "visit.entered",
+    event = _taken(actor, estate, visit, GateEventType.ENTRY, ctx, now,
                    {"entries_used": None, "gate": gate, "method": ctx.method.value})
     if isinstance(event, Decision):
         return event
@@ -570,7 +573,7 @@ def let_out(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext,
         return duplicate
     event = None
     if exit_refusal(visit) is None:
-        event = _taken(actor, estate, visit, GateEventType.EXIT, ctx, now, "visit.exited",
+        event = _taken(actor, estate, visit, GateEventType.EXIT, ctx, now,
                        {"gate": (ctx.gate or DEFAULT_GATE)[:60], "method": ctx.method.value})
         if isinstance(event, Decision):
             return event
