@@ -65,16 +65,28 @@ class IssuedToken:
     token: KioskToken
 
 
+@dataclass(frozen=True)
+class GuardRef:
+    """The calling guard as the gate services need it (who recorded a scan): the id only."""
+
+    id: int
+
+
 @dataclass
 class KioskAuth:
-    """Who is calling: the guard's user and estate, and the ids of the token row and the
-    membership (their rows are loaded only if asked for: a request rarely needs them)."""
+    """Who is calling: the guard (its id; the full user row only if asked for) and the
+    estate, and the ids of the token row and the membership (their rows are loaded only if
+    asked for: a request rarely needs them)."""
 
     token_id: int
     membership_id: int
     device_id: str
-    user: User
+    guard: GuardRef
     estate: Estate
+
+    @property
+    def user(self) -> User:
+        return db.session.get(User, self.guard.id)
 
     @property
     def token(self) -> KioskToken:
@@ -154,9 +166,13 @@ def _claims(raw: str, now: datetime) -> dict:
 # Built once: the token check is on every kiosk request. Everything that can be decided in
 # the database is (the row unrevoked and unexpired, the membership a guard of the token's
 # estate still bound to the token's device, user and estate ACTIVE); what is left is
-# compared with the token's claims below. Only User and Estate are loaded as objects.
+# compared with the token's claims below. Only the Estate is loaded as an object (the
+# services take it); of the user, only its id (a scan names its guard by id). A password
+# change or reset, a suspension, a deletion and "sign out everywhere" revoke the user's
+# token rows (portal/accounts/sessions.py) and an admin's device reset unbinds the device:
+# each is seen by the next request, at no extra cost.
 _AUTH_QUERY = (
-    sa.select(KioskToken.id, KioskToken.device_id, Membership.id, User, Estate)
+    sa.select(KioskToken.id, KioskToken.device_id, Membership.id, User.id, Estate)
     .join(Membership, Membership.id == KioskToken.membership_id)
     .join(User, User.id == Membership.user_id)
     .join(Estate, Estate.id == KioskToken.estate_id)
@@ -177,10 +193,10 @@ def authenticate(raw: str, now: datetime | None = None) -> KioskAuth:
     row = db.session.execute(_AUTH_QUERY, {"jti": str(claims["jti"]), "now": now}).first()
     if row is None:
         raise InvalidToken()
-    token_id, device_id, membership_id, user, estate = row
+    token_id, device_id, membership_id, user_id, estate = row
     if str(membership_id) != str(claims["sub"]) or claims.get("device_id") != device_id:
         raise InvalidToken()
-    return KioskAuth(token_id, membership_id, device_id, user, estate)
+    return KioskAuth(token_id, membership_id, device_id, GuardRef(user_id), estate)
 
 
 def revoke(auth: KioskAuth, now: datetime | None = None) -> None:
@@ -191,7 +207,7 @@ def revoke(auth: KioskAuth, now: datetime | None = None) -> None:
         .values(revoked_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if done:
-        audit.record("kiosk.token_revoked", auth.token, actor_id=auth.user.id, after={"revoked_at": now.isoformat()})
+        audit.record("kiosk.token_revoked", auth.token, actor_id=auth.guard.id, after={"revoked_at": now.isoformat()})
     db.session.commit()
 
 

@@ -34,6 +34,7 @@ from portal.extensions import db
 from portal.gate import contact
 from portal.gate.service import (
     DEFAULT_GATE,
+    Actor,
     GateContext,
     _duplicate,
     admit,
@@ -250,7 +251,7 @@ def _window(estate: Estate, device_id: str | None, now: datetime) -> tuple[datet
     return earliest, now + skew
 
 
-def _outside(actor: User, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
+def _outside(actor: Actor, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
     """An item outside the offline window: a retry of one already recorded answers as
     before (DUPLICATE); anything else is refused, and written in the audit log."""
     duplicate = _duplicate(estate, _context(device_id, gate, item), item["event_type"])
@@ -268,15 +269,17 @@ def _outside(actor: User, estate: Estate, device_id: str | None, gate: str, item
     return _result(item["client_event_id"], REJECTED, OUTSIDE_WINDOW, OUTSIDE_WINDOW_MESSAGE)
 
 
-def _replay(actor: User, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
+def _replay(actor: Actor, estate: Estate, device_id: str | None, gate: str, item: dict) -> dict:
     ctx = _context(device_id, gate, item)
     when = item["occurred_at"]
-    found = find_pass(estate, qr_token=item["qr_token"], code=item["visitor_code"])
+    entry = item["event_type"] == "ENTRY"
+    found = find_pass(estate, qr_token=item["qr_token"], code=item["visitor_code"],
+                      now=when if entry else None)  # an entry's bans at the scan's time, in the lookup
     if found.visit is None:
         found.action = item["event_type"]
         decision = deny(actor, estate, found, ctx, when)
-    elif item["event_type"] == "ENTRY":
-        decision = admit(actor, estate, found.visit, ctx, when)
+    elif entry:
+        decision = admit(actor, estate, found.visit, ctx, when, found)
     else:
         decision = let_out(actor, estate, found.visit, ctx, when)
     visit_id = decision.visit.id if decision.visit is not None else None
@@ -289,7 +292,7 @@ def _replay(actor: User, estate: Estate, device_id: str | None, gate: str, item:
     return _result(item["client_event_id"], APPLIED, visit_id=visit_id)
 
 
-def sync(actor: User, estate: Estate, device_id: str | None, gate: str, items: list[dict],
+def sync(actor: Actor, estate: Estate, device_id: str | None, gate: str, items: list[dict],
          now: datetime) -> list[dict]:
     """Replay a gate device's offline scans, oldest first, each through the live rules
     and in its own transaction. Answers per item, in the order given. Raises

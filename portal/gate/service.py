@@ -10,8 +10,11 @@ denied, writes a GateEvent; entries and exits also write an audit record."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -31,13 +34,14 @@ from portal.gate import contact
 from portal.integrations import messaging
 from portal.integrations.push import PushNotice
 from portal.models import (
+    AuditLog,
     Ban,
     Estate,
     GateEvent,
     GateEventType,
     GateMethod,
+    Membership,
     Unit,
-    User,
     Visit,
     VisitGuest,
     VisitStatus,
@@ -45,7 +49,7 @@ from portal.models import (
 )
 from portal.phones import phone_digits
 from portal.text import like_pattern, plate_pattern
-from portal.visits.bans import active_ban
+from portal.visits.bans import active_ban, visit_ban_column
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal, entry_refusal, exit_refusal
 
 DEFAULT_GATE = "Main gate"
@@ -95,6 +99,12 @@ def code_not_found_hint(raw: str | None) -> str | None:
     return None
 
 
+class Actor(Protocol):
+    """Who records a scan: a guard's User, or the kiosk API's lighter reference (its id)."""
+
+    id: int
+
+
 @dataclass
 class Decision:
     """The answer shown to the guard (and given to the kiosk API)."""
@@ -105,6 +115,7 @@ class Decision:
     event: GateEvent | None = None
     duplicate: bool = False  # the same client_event_id was recorded before
     action: str = "ENTRY"  # what was asked: ENTRY or EXIT
+    bans_known: bool = False  # `ban` was looked up with the pass (find_pass with `now`)
 
     @property
     def admitted(self) -> bool:
@@ -133,41 +144,68 @@ def _visit_query():
 
 
 # A scan's lookup, built once (it runs on every scan): one visit with its visitors, unit
-# and host in a single query, by QR token or by visitor code, within the estate.
+# and host in a single query, by QR token, visitor code or id, within the estate; and the
+# same lookup answering the ban question too (the strongest active ban's id at `ban_now`,
+# or None): what a scan about to admit needs, in one statement.
 _VISIT_WITH_ALL = sa.select(Visit).options(joinedload(Visit.visitors), joinedload(Visit.unit),
                                            joinedload(Visit.host))
-_VISIT_BY_QR = _VISIT_WITH_ALL.where(Visit.qr_token == sa.bindparam("key"),
-                                     Visit.estate_id == sa.bindparam("estate_id"))
-_VISIT_BY_CODE = _VISIT_WITH_ALL.where(Visit.visitor_code == sa.bindparam("key"),
-                                       Visit.estate_id == sa.bindparam("estate_id"))
+_VISIT_AND_BAN = sa.select(Visit, visit_ban_column()).options(
+    joinedload(Visit.visitors), joinedload(Visit.unit), joinedload(Visit.host))
+_KEYS = {"qr": Visit.qr_token, "code": Visit.visitor_code, "id": Visit.id}
+_LOOKUPS = {(kind, with_ban): (_VISIT_AND_BAN if with_ban else _VISIT_WITH_ALL).where(
+    column == sa.bindparam("key"), Visit.estate_id == sa.bindparam("estate_id"))
+    for kind, column in _KEYS.items() for with_ban in (False, True)}
 _VISIT_ID_BY_QR = sa.select(Visit.id).where(Visit.qr_token == sa.bindparam("key"))
 
 
-def _one_visit(stmt: sa.Select, key: str, estate: Estate) -> Visit | None:
-    return db.session.execute(stmt, {"key": key, "estate_id": estate.id}).unique().scalar_one_or_none()
+def _one_visit(kind: str, key: str | int, estate: Estate, now: datetime | None) -> Decision | None:
+    """The visit with this key (`kind`: qr, code or id) in this estate (None if there is
+    none); with `now`, its strongest active ban at `now` from the same statement."""
+    if now is None:
+        visit = db.session.execute(_LOOKUPS[kind, False], {"key": key, "estate_id": estate.id}
+                                   ).unique().scalar_one_or_none()
+        return Decision(visit) if visit is not None else None
+    row = db.session.execute(_LOOKUPS[kind, True], {"key": key, "estate_id": estate.id, "ban_now": now}
+                             ).unique().first()
+    if row is None:
+        return None
+    visit, ban_id = row
+    return Decision(visit, ban=db.session.get(Ban, ban_id) if ban_id is not None else None, bans_known=True)
 
 
-def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = None) -> Decision:
+def find_for_entry(estate: Estate, visit_id: int, now: datetime) -> Decision:
+    """A visit of this estate by id with its visitors, unit, host and strongest active ban
+    at `now` (one statement, for `admit`), or 404."""
+    found = _one_visit("id", visit_id, estate, now)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def find_pass(estate: Estate, qr_token: str | None = None, code: str | None = None,
+              now: datetime | None = None) -> Decision:
     """The pass of this estate with this QR token or visitor code. A QR token of another
     estate is WRONG_ESTATE; anything else unknown is NOT_FOUND (codes are per estate,
-    so another estate's code is simply not found)."""
+    so another estate's code is simply not found). Given `now`, the same statement also
+    finds the visitors' strongest active ban at `now` (for `check`/`admit`)."""
     if qr_token:
-        visit = _one_visit(_VISIT_BY_QR, qr_token, estate)
-        if visit is not None:
-            return Decision(visit)
+        found = _one_visit("qr", qr_token, estate, now)
+        if found is not None:
+            return found
         elsewhere = db.session.scalar(_VISIT_ID_BY_QR, {"key": qr_token})
         return Decision(None, Refusal.WRONG_ESTATE if elsewhere is not None else Refusal.NOT_FOUND)
     normalised = normalise_code(code)
     if len(normalised) == 8:
-        visit = _one_visit(_VISIT_BY_CODE, normalised, estate)
-        if visit is not None:
-            return Decision(visit)
+        found = _one_visit("code", normalised, estate, now)
+        if found is not None:
+            return found
     return Decision(None, Refusal.NOT_FOUND)
 
 
 def find_visit(estate: Estate, visit_id: int) -> Visit | None:
-    """A visit of this estate with its visitors, unit and host, or None."""
-    return db.session.scalar(_visit_query().where(Visit.id == visit_id, Visit.estate_id == estate.id))
+    """A visit of this estate with its visitors, unit and host (one statement), or None."""
+    found = _one_visit("id", visit_id, estate, None)
+    return found.visit if found is not None else None
 
 
 def get_visit(estate: Estate, visit_id: int) -> Visit:
@@ -200,27 +238,36 @@ def _aware(value) -> datetime | None:
     return value
 
 
-def check(estate: Estate, visit: Visit, now: datetime) -> Decision:
+def check(estate: Estate, visit: Visit, now: datetime, found: Decision | None = None) -> Decision:
     """Whether `visit` may enter at `now`: the pass rules, then the bans on its visitors'
-    phones (estate-wide, and the host's personal bans). Writes nothing."""
+    phones (estate-wide, and the host's personal bans). Writes nothing. `found`: the
+    lookup of this visit at this `now` by `find_pass`, whose ban answer is used as is."""
     refusal = entry_refusal(visit, now, estate.timezone)
     if refusal is not None:
         return Decision(visit, refusal)
-    ban = active_ban(estate, [g.phone for g in visit.visitors], visit.host_user_id, now)
+    if found is not None and found.bans_known and found.visit is visit:
+        ban = found.ban
+    else:
+        ban = active_ban(estate, [g.phone for g in visit.visitors], visit.host_user_id, now)
     if ban is not None:
         return Decision(visit, Refusal.VISITOR_BANNED, ban=ban)
     return Decision(visit)
 
 
-def _event(actor: User | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
-           ctx: GateContext, now: datetime, reason: Refusal | None = None, *, add: bool = True) -> GateEvent:
-    event = GateEvent(
+def _event_object(actor: Actor | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
+                  ctx: GateContext, now: datetime, reason: Refusal | None = None) -> GateEvent:
+    return GateEvent(
         estate_id=estate.id, visit_id=visit.id if visit is not None else None,
         guard_user_id=actor.id if actor is not None else None, event_type=event_type, method=ctx.method,
         reason=reason.value if reason else None, gate=(ctx.gate or DEFAULT_GATE)[:60],
         device_id=(ctx.device_id or None) and ctx.device_id[:100], occurred_at=now,
         client_event_id=ctx.client_event_id,
     )
+
+
+def _event(actor: Actor | None, estate: Estate, visit: Visit | None, event_type: GateEventType,
+           ctx: GateContext, now: datetime, reason: Refusal | None = None, *, add: bool = True) -> GateEvent:
+    event = _event_object(actor, estate, visit, event_type, ctx, now, reason)
     if ctx.method != GateMethod.OFFLINE:
         contact.record(estate.id, ctx.device_id, now)  # a live scan: the device reached the server
     if add:
@@ -233,7 +280,7 @@ _EVENT_COLUMNS = tuple((column.name, sa.inspect(GateEvent).get_property_by_colum
                        for column in GateEvent.__table__.columns if not column.primary_key)
 
 
-def _written_event(actor: User | None, estate: Estate, visit: Visit, event_type: GateEventType,
+def _written_event(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType,
                    ctx: GateContext, now: datetime) -> GateEvent:
     """Add a GateEvent and write it now, its id read back (the audit record names it):
     a Core INSERT … RETURNING, one round trip without a unit-of-work flush. The object
@@ -248,37 +295,129 @@ def _written_event(actor: User | None, estate: Estate, visit: Visit, event_type:
 
 # What a conditional UPDATE of a scan returns: the columns it writes and the ones the
 # answer and the audit record read (the rest were loaded by the lookup just before).
-_RETURNED = (Visit.status, Visit.entries_used, Visit.max_entries, Visit.people_inside)
+_VISIT = Visit.__table__
+_RETURNED = (_VISIT.c.status, _VISIT.c.entries_used, _VISIT.c.max_entries, _VISIT.c.people_inside)
 _RETURNED_KEYS = tuple(column.key for column in _RETURNED)
 
-# The two conditional UPDATEs, built once (one per scan or checkout). Their parameters
-# are b_*: an UPDATE's parameter named like a column would be taken as a SET value.
+# The two conditional UPDATEs, built once (one per scan or checkout), in Core: they run
+# alone (SQLite) or as the first part of one statement that also records (PostgreSQL,
+# below). Their parameters are b_*: an UPDATE's parameter named like a column would be
+# taken as a SET value.
+_NOW = sa.bindparam("b_now", type_=_VISIT.c.valid_from.type)
 _TAKE_ENTRY = (
-    sa.update(Visit)
+    sa.update(_VISIT)
     .where(
-        Visit.id == sa.bindparam("b_visit_id"), Visit.estate_id == sa.bindparam("b_estate_id"),
-        Visit.status == VisitStatus.ACTIVE, Visit.people_inside.is_(False),
-        sa.or_(Visit.max_entries.is_(None), Visit.entries_used < Visit.max_entries),
-        Visit.valid_from <= sa.bindparam("b_now"), Visit.valid_until > sa.bindparam("b_now"),
+        _VISIT.c.id == sa.bindparam("b_visit_id"), _VISIT.c.estate_id == sa.bindparam("b_estate_id"),
+        _VISIT.c.status == VisitStatus.ACTIVE, _VISIT.c.people_inside.is_(False),
+        sa.or_(_VISIT.c.max_entries.is_(None), _VISIT.c.entries_used < _VISIT.c.max_entries),
+        _VISIT.c.valid_from <= _NOW, _VISIT.c.valid_until > _NOW,
     )
-    .values(entries_used=Visit.entries_used + 1, people_inside=True)
+    .values(entries_used=_VISIT.c.entries_used + 1, people_inside=True)
     .returning(*_RETURNED)
-    .execution_options(synchronize_session=False)
 )
 _TAKE_EXIT = (
-    sa.update(Visit)
-    .where(Visit.id == sa.bindparam("b_visit_id"), Visit.estate_id == sa.bindparam("b_estate_id"),
-           Visit.people_inside.is_(True))
+    sa.update(_VISIT)
+    .where(_VISIT.c.id == sa.bindparam("b_visit_id"), _VISIT.c.estate_id == sa.bindparam("b_estate_id"),
+           _VISIT.c.people_inside.is_(True))
     .values(people_inside=False)
     .returning(*_RETURNED)
-    .execution_options(synchronize_session=False)
 )
 
 
-def _update_visit(visit: Visit, stmt: sa.Update, **params) -> bool:
+def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> sa.Select:
+    """PostgreSQL: the conditional UPDATE, the gate event, the device's last contact and
+    the audit record as ONE statement (data-modifying WITH): the UPDATE's RETURNING feeds
+    the INSERTs, so when it takes nothing (another gate was first), nothing is written and
+    no row comes back. The same rows SQLite writes one statement at a time."""
+    events, audits, members = GateEvent.__table__, AuditLog.__table__, Membership.__table__
+    taken = take.cte("taken")
+
+    def param(name: str, column: sa.Column):
+        return sa.bindparam(name, type_=column.type)
+
+    event_values = {
+        "estate_id": param("b_estate_id", events.c.estate_id), "visit_id": param("b_visit_id", events.c.visit_id),
+        "guard_user_id": param("e_guard", events.c.guard_user_id),
+        "event_type": param("e_type", events.c.event_type), "method": param("e_method", events.c.method),
+        "gate": param("e_gate", events.c.gate), "device_id": param("e_device", events.c.device_id),
+        "occurred_at": _NOW, "client_event_id": param("e_client", events.c.client_event_id),
+    }
+    event = (sa.insert(events)
+             .from_select(list(event_values), sa.select(*event_values.values()).select_from(taken))
+             .returning(events.c.id).cte("event"))
+    contact_ = (sa.update(members)
+                .where(members.c.estate_id == sa.bindparam("b_estate_id"),
+                       members.c.bound_device_id == param("c_device", members.c.bound_device_id),
+                       sa.exists(sa.select(1).select_from(taken)))
+                .values(device_contact_at=sa.bindparam("b_now", type_=members.c.device_contact_at.type))
+                .cte("contact"))
+    both = taken.join(event, sa.true())  # one row each (or none)
+    after = {"entries_used": taken.c.entries_used, "gate": event_values["gate"],
+             "method": event_values["method"], "event_id": event.c.id}
+    pairs = [item for key in audit_keys for item in (sa.literal(key, sa.String), after[key])]
+    audit_values = {
+        "estate_id": event_values["estate_id"], "actor_user_id": event_values["guard_user_id"],
+        "action": param("a_action", audits.c.action), "target_type": param("a_target", audits.c.target_type),
+        "target_id": event_values["visit_id"], "after": sa.func.json_build_object(*pairs, type_=sa.JSON),
+        "ip_address": param("a_ip", audits.c.ip_address), "created_at": param("a_created", audits.c.created_at),
+    }
+    audit_ = (sa.insert(audits)
+              .from_select(list(audit_values), sa.select(*audit_values.values()).select_from(both))
+              .cte("audit"))
+    return (sa.select(*(taken.c[key] for key in _RETURNED_KEYS), event.c.id).select_from(both)
+            .add_cte(contact_, audit_))
+
+
+_TAKE_ENTRY_AND_RECORD = _take_and_record(_TAKE_ENTRY, ("entries_used", "gate", "method", "event_id"))
+_TAKE_EXIT_AND_RECORD = _take_and_record(_TAKE_EXIT, ("gate", "method", "event_id"))
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
+          now: datetime, after: dict) -> GateEvent | None:
+    """Take the entry or exit (the conditional UPDATE) and, if it was taken, write the gate
+    event, the device's last contact and the audit record (visit.entered or visit.exited:
+    `after`, with the entries used as the UPDATE left them, plus the event's id) in the
+    caller's transaction: one statement on PostgreSQL, four on SQLite. None (nothing
+    written) when the UPDATE took nothing."""
+    entry = event_type == GateEventType.ENTRY
+    action = "visit.entered" if entry else "visit.exited"
+    take = _TAKE_ENTRY if entry else _TAKE_EXIT
+    params = {"b_visit_id": visit.id, "b_estate_id": estate.id, "b_now": now}
+    if not _postgresql():
+        if not _update_visit(visit, take, params):
+            return None
+        event = _written_event(actor, estate, visit, event_type, ctx, now)
+        if "entries_used" in after:  # as the UPDATE left it
+            after = {**after, "entries_used": visit.entries_used}
+        audit.write(action, visit, actor_id=actor.id if actor else None, after={**after, "event_id": event.id})
+        return event
+    event = _event_object(actor, estate, visit, event_type, ctx, now)
+    stmt = _TAKE_ENTRY_AND_RECORD if entry else _TAKE_EXIT_AND_RECORD
+    row = db.session.execute(stmt, {
+        **params, "e_guard": event.guard_user_id, "e_type": event.event_type, "e_method": event.method,
+        "e_gate": event.gate, "e_device": event.device_id, "e_client": event.client_event_id,
+        "c_device": ctx.device_id if ctx.method != GateMethod.OFFLINE else None,
+        "a_action": action, "a_target": type(visit).__name__, "a_ip": audit.client_address.get(),
+        "a_created": utcnow(),
+    }).first()
+    if row is None:
+        return None
+    for key, value in zip(_RETURNED_KEYS, row, strict=False):
+        set_committed_value(visit, key, value)
+    event.id = row[-1]
+    make_transient_to_detached(event)
+    db.session.add(event)
+    return event
+
+
+def _update_visit(visit: Visit, stmt: sa.Update, params: dict) -> bool:
     """Run a conditional UPDATE of `visit` with RETURNING and load what it wrote into
     `visit`: one round trip instead of UPDATE + refresh. False (nothing loaded) if no row matched."""
-    row = db.session.execute(stmt, {"b_visit_id": visit.id, **{f"b_{k}": v for k, v in params.items()}}).first()
+    row = db.session.execute(stmt, params).first()
     if row is None:
         return False
     for key, value in zip(_RETURNED_KEYS, row, strict=True):
@@ -300,6 +439,22 @@ def _duplicate(estate: Estate, ctx: GateContext, action: str) -> Decision | None
     return Decision(visit, refusal, event=event, duplicate=True, action=action)
 
 
+@contextmanager
+def answer_from_memory() -> Iterator[None]:
+    """Scans, entries and exits answer with the rows they have just written: the commit
+    does not expire them (reloading would cost a second connection checkout and a few
+    queries on the hottest endpoints); everything is expired once the answer is built, as
+    a commit would have done."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+        session.expire_all()
+
+
 def _commit(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
     """Commit; a duplicate client_event_id (two syncs at once) returns the first one's decision."""
     try:
@@ -313,7 +468,7 @@ def _commit(estate: Estate, ctx: GateContext, action: str) -> Decision | None:
     return None
 
 
-def deny(actor: User | None, estate: Estate, decision: Decision, ctx: GateContext, now: datetime) -> Decision:
+def deny(actor: Actor | None, estate: Estate, decision: Decision, ctx: GateContext, now: datetime) -> Decision:
     """Record a refused scan (a DENIED GateEvent) and return the decision. NOT_FOUND
     writes nothing: there is no pass to speak of."""
     if decision.refusal is None or decision.refusal == Refusal.NOT_FOUND:
@@ -322,7 +477,7 @@ def deny(actor: User | None, estate: Estate, decision: Decision, ctx: GateContex
     return _commit(estate, ctx, decision.action) or decision
 
 
-def scan(actor: User | None, estate: Estate, ctx: GateContext, now: datetime, *, qr_token: str | None = None,
+def scan(actor: Actor | None, estate: Estate, ctx: GateContext, now: datetime, *, qr_token: str | None = None,
          code: str | None = None, visit_id: int | None = None) -> Decision:
     """A guard looks a pass up (QR, typed code, or a search result): the decision to
     show. A refusal is recorded at once as a DENIED event; an admissible pass is only
@@ -330,10 +485,10 @@ def scan(actor: User | None, estate: Estate, ctx: GateContext, now: datetime, *,
     if visit_id is not None:
         decision = Decision(get_visit(estate, visit_id))
     else:
-        decision = find_pass(estate, qr_token=qr_token, code=code)
+        decision = find_pass(estate, qr_token=qr_token, code=code, now=now)
     if decision.visit is None:
         return deny(actor, estate, decision, ctx, now)
-    decision = check(estate, decision.visit, now)
+    decision = check(estate, decision.visit, now, decision)
     if decision.refusal is not None:
         return deny(actor, estate, decision, ctx, now)
     return decision
@@ -372,41 +527,58 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
                          "estate": estate.name}, link, now)
 
 
-def admit(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
+def _taken(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
+           now: datetime, after: dict) -> GateEvent | Decision | None:
+    """`_take`, where a duplicate client_event_id written meanwhile by another sync (the
+    unique constraint refuses the INSERT) answers with that one's decision."""
+    try:
+        return _take(actor, estate, visit, event_type, ctx, now, after)
+    except IntegrityError:
+        db.session.rollback()
+        duplicate = _duplicate(estate, ctx, event_type.value)
+        if duplicate is None:
+            raise
+        return duplicate
+
+
+def admit(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime,
+          found: Decision | None = None) -> Decision:
     """Record an entry, race-safe: the rules and bans are checked, then ONE conditional
     UPDATE takes the entry; if another gate took it first, rowcount is 0 and this scan
-    is denied with the reason the pass now gives. Returns the decision with its event."""
+    is denied with the reason the pass now gives. Returns the decision with its event.
+    `found`: `find_pass`'s lookup of this visit at `now` (its ban answer is reused)."""
     duplicate = _duplicate(estate, ctx, "ENTRY")
     if duplicate is not None:
         return duplicate
-    decision = check(estate, visit, now)
+    decision = check(estate, visit, now, found)
     if decision.refusal is not None:
         return deny(actor, estate, decision, ctx, now)
-    taken = _update_visit(visit, _TAKE_ENTRY, estate_id=estate.id, now=now)
-    if not taken:
+    gate = (ctx.gate or DEFAULT_GATE)[:60]
+    event = _taken(actor, estate, visit, GateEventType.ENTRY, ctx, now,
+                   {"entries_used": None, "gate": gate, "method": ctx.method.value})
+    if isinstance(event, Decision):
+        return event
+    if event is None:
         db.session.refresh(visit)
         refusal = entry_refusal(visit, now, estate.timezone) or Refusal.ALREADY_INSIDE
         return deny(actor, estate, Decision(visit, refusal), ctx, now)
-    event = _written_event(actor, estate, visit, GateEventType.ENTRY, ctx, now)
-    audit.write("visit.entered", visit, actor_id=actor.id if actor else None,
-                 after={"entries_used": visit.entries_used, "gate": event.gate, "method": ctx.method.value,
-                        "event_id": event.id})
     _host_notice(estate, visit, now)
     return _commit(estate, ctx, "ENTRY") or Decision(visit, event=event)
 
 
-def let_out(actor: User | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
+def let_out(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, now: datetime) -> Decision:
     """Record an exit: needs an open entry (people_inside true → false, decided in the database)."""
     duplicate = _duplicate(estate, ctx, "EXIT")
     if duplicate is not None:
         return duplicate
-    refusal = exit_refusal(visit)
-    out = refusal is None and _update_visit(visit, _TAKE_EXIT, estate_id=estate.id)
-    if not out:
+    event = None
+    if exit_refusal(visit) is None:
+        event = _taken(actor, estate, visit, GateEventType.EXIT, ctx, now,
+                       {"gate": (ctx.gate or DEFAULT_GATE)[:60], "method": ctx.method.value})
+        if isinstance(event, Decision):
+            return event
+    if event is None:
         return deny(actor, estate, Decision(visit, Refusal.NOT_INSIDE, action="EXIT"), ctx, now)
-    event = _written_event(actor, estate, visit, GateEventType.EXIT, ctx, now)
-    audit.write("visit.exited", visit, actor_id=actor.id if actor else None,
-                 after={"gate": event.gate, "method": ctx.method.value, "event_id": event.id})
     return _commit(estate, ctx, "EXIT") or Decision(visit, event=event, action="EXIT")
 
 

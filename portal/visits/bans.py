@@ -18,7 +18,7 @@ from portal import audit
 from portal.errors import Forbidden, InvalidValue, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
-from portal.models import Ban, BanScope, Estate, User, utcnow
+from portal.models import Ban, BanScope, Estate, User, Visit, VisitGuest, utcnow
 from portal.phones import InvalidPhone, normalise_phone, phone_digits
 from portal.text import like_pattern
 
@@ -30,23 +30,41 @@ def _active(now: datetime):
     return sa.and_(Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
 
 
-def _active_ban_statement(with_host: bool):
-    """The active-ban lookup, built once per shape (the gate runs it on every scan)."""
+def _strongest_ban(columns, estate, phones, host, now_name: str) -> sa.Select:
+    """The rule of `active_ban`, built once per shape: the active bans of `estate` on one of
+    `phones` that hold against `host`'s visitors (ESTATE bans; PERSONAL bans when `host` is
+    not None), the strongest first (ESTATE first, then severity), at most one."""
     scope = Ban.scope == BanScope.ESTATE
-    if with_host:
-        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == sa.bindparam("host")))
+    if host is not None:
+        scope = sa.or_(scope, sa.and_(Ban.scope == BanScope.PERSONAL, Ban.owner_user_id == host))
     severity_rank = sa.case({"HIGH": 0, "MEDIUM": 1, "LOW": 2}, value=Ban.severity, else_=3)
-    now = sa.bindparam("now", type_=Ban.__table__.c.expires_at.type)
+    now = sa.bindparam(now_name, type_=Ban.__table__.c.expires_at.type)
     return (
-        sa.select(Ban)
-        .where(Ban.estate_id == sa.bindparam("estate"), Ban.phone.in_(sa.bindparam("phones", expanding=True)), scope,
+        sa.select(columns)
+        .where(Ban.estate_id == estate, Ban.phone.in_(phones), scope,
                Ban.lifted_at.is_(None), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
-        .order_by(sa.case((Ban.scope == BanScope.ESTATE, 0), else_=1), severity_rank, Ban.id)  # ESTATE first
+        .order_by(sa.case((Ban.scope == BanScope.ESTATE, 0), else_=1), severity_rank, Ban.id)
         .limit(1)
     )
 
 
+def _active_ban_statement(with_host: bool):
+    """The active-ban lookup, built once per shape (the gate page runs it before an entry)."""
+    return _strongest_ban(Ban, sa.bindparam("estate"), sa.bindparam("phones", expanding=True),
+                          sa.bindparam("host") if with_host else None, "now")
+
+
 _ACTIVE_BAN = {True: _active_ban_statement(True), False: _active_ban_statement(False)}
+
+
+def visit_ban_column() -> sa.ScalarSelect:
+    """The id of the strongest active ban on a visit's visitors (the rule of `active_ban`,
+    with the visit's host), as a column correlated to Visit: a pass lookup answers the ban
+    question in the same statement. The lookup binds `ban_now`."""
+    phones = sa.select(VisitGuest.phone).where(VisitGuest.visit_id == Visit.id, VisitGuest.phone.is_not(None),
+                                               VisitGuest.phone != "").correlate(Visit)
+    return (_strongest_ban(Ban.id, Visit.estate_id, phones, Visit.host_user_id, "ban_now")
+            .correlate(Visit).scalar_subquery())
 
 
 def active_ban(estate: Estate, phones: list[str], host_user_id: int | None, now: datetime) -> Ban | None:

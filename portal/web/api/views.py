@@ -5,14 +5,13 @@ with the Refusal value as code; an unknown pass is 404."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.kiosk_tokens import issue, revoke
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.gate import offline
 from portal.gate import service as gate
 from portal.gate.service import Decision, GateContext
@@ -75,31 +74,15 @@ def _context(body: Body, method: GateMethod) -> GateContext:
                        client_event_id=body.offline_event_id())
 
 
-@contextmanager
-def _answer_from_memory():
-    """Scan and checkout answer with the rows they have just written: the commit does not
-    expire them (reloading would cost a second connection checkout and three queries on
-    the hottest endpoints); everything is expired once the answer is built, as a commit
-    would have done."""
-    session = db.session()
-    before = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = before
-        session.expire_all()
-
-
 def _enter(body: Body, method: GateMethod, *, qr_token: str | None = None, code: str | None = None):
     kiosk, now = g.kiosk, utcnow()
-    found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code)
+    found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code, now=now)  # with its bans
     ctx = _context(body, method)
-    with _answer_from_memory():
+    with gate.answer_from_memory():
         if found.visit is None:
-            return _answer(gate.deny(kiosk.user, kiosk.estate, found, ctx, now), None)
+            return _answer(gate.deny(kiosk.guard, kiosk.estate, found, ctx, now), None)
         parts = _visit_parts(found.visit)
-        return _answer(gate.admit(kiosk.user, kiosk.estate, found.visit, ctx, now), parts)
+        return _answer(gate.admit(kiosk.guard, kiosk.estate, found.visit, ctx, now, found), parts)
 
 
 # --- token ------------------------------------------------------------------------------
@@ -177,12 +160,12 @@ def checkin_checkout():
         method = GateMethod.QR if qr_token else GateMethod.CODE
         found = gate.find_pass(kiosk.estate, qr_token=qr_token, code=code)
     ctx = _context(body, method)
-    with _answer_from_memory():
+    with gate.answer_from_memory():
         if found.visit is None:
             found.action = "EXIT"
-            return _answer(gate.deny(kiosk.user, kiosk.estate, found, ctx, now), None)
+            return _answer(gate.deny(kiosk.guard, kiosk.estate, found, ctx, now), None)
         parts = _visit_parts(found.visit)
-        return _answer(gate.let_out(kiosk.user, kiosk.estate, found.visit, ctx, now), parts)
+        return _answer(gate.let_out(kiosk.guard, kiosk.estate, found.visit, ctx, now), parts)
 
 
 # --- pass status ----------------------------------------------------------------------------
@@ -233,4 +216,4 @@ def offline_sync():
         body.errors["items"] = _l("Send at most %(max)d items at a time.", max=offline.MAX_ITEMS)
     body.done()
     kiosk = g.kiosk
-    return ok({"results": offline.sync(kiosk.user, kiosk.estate, device_id, gate_name, items, utcnow())})
+    return ok({"results": offline.sync(kiosk.guard, kiosk.estate, device_id, gate_name, items, utcnow())})

@@ -46,28 +46,31 @@ def _context(method: str = "CODE") -> service.GateContext:
 
 
 def _page(block: str | None = None, status: int = 200, **extra):
-    query = request.args.get("q", "")
-    find = request.args.get("find", "")
-    page = page_arg()
+    fragment = fragment_request()
     context = dict(
-        counts=estates.estate_counts(g.estate),
-        query=query,
-        results=estates.search_residents(g.estate, query, page=page),
-        find=find,
-        passes=service.search_passes(g.estate, find, utcnow()) if find.strip() else None,
-        can_invite=bool(invite_powers(g.access)),
-        can_manage=may_manage_gate(),
-        gate_name=gate_settings.current_gate(g.estate, session.get("gate_name")),
-        gate_names=gate_settings.gate_names(g.estate),
         decision=None,
         code="",
         typed_code="",
         not_found_hint=None,
         code_hint=None,
-        hint_oob=fragment_request(),  # the hint under the code field travels out of band
+        hint_oob=fragment,  # the hint under the code field travels out of band
         # Called by the full page only (a scan's fragment does not pay for it).
         todays_bookings=lambda: amenity_bookings.today_at_gate(g.estate, utcnow()),
     )
+    if not (fragment and block == "result"):  # the answer alone shows none of the rest
+        query = request.args.get("q", "")
+        find = request.args.get("find", "")
+        context.update(
+            counts=estates.estate_counts(g.estate),
+            query=query,
+            results=estates.search_residents(g.estate, query, page=page_arg()),
+            find=find,
+            passes=service.search_passes(g.estate, find, utcnow()) if find.strip() else None,
+            can_invite=bool(invite_powers(g.access)),
+            can_manage=may_manage_gate(),
+            gate_name=gate_settings.current_gate(g.estate, session.get("gate_name")),
+            gate_names=gate_settings.gate_names(g.estate),
+        )
     context.update(extra)
     return render("gate/home.html", block=block, **context), status
 
@@ -94,24 +97,33 @@ def check():
         hint = service.code_format_hint(code)  # no lookup for a code of the wrong shape
         if hint:
             return _page(block="result", status=422, code=code, code_hint=hint)
-    decision = service.scan(current_user, g.estate, _context(method), utcnow(), visit_id=visit_id,
-                            qr_token=None if visit_id else qr_token, code=None if visit_id or qr_token else code)
-    typed = service.normalise_code(code) if method == "CODE" else ""
-    misread = service.code_not_found_hint(code) if typed and decision.refusal == Refusal.NOT_FOUND else None
-    return _page(block="result", decision=decision, method=method, code=code, typed_code=typed,
-                 not_found_hint=misread)
+    with service.answer_from_memory():
+        decision = service.scan(current_user, g.estate, _context(method), utcnow(), visit_id=visit_id,
+                                qr_token=None if visit_id else qr_token,
+                                code=None if visit_id or qr_token else code)
+        typed = service.normalise_code(code) if method == "CODE" else ""
+        misread = service.code_not_found_hint(code) if typed and decision.refusal == Refusal.NOT_FOUND else None
+        return _page(block="result", decision=decision, method=method, code=code, typed_code=typed,
+                     not_found_hint=misread)
 
 
 @bp.post("/visits/<int:visit_id>/entry")
 def visit_entry(visit_id: int):
-    visit = service.get_visit(g.estate, visit_id)
-    method = request.form.get("method", "CODE")
-    decision = service.admit(current_user, g.estate, visit, _context(method), utcnow())
-    return _page(block="result", decision=decision, method=method)
+    now = utcnow()
+    with service.answer_from_memory():
+        found = service.find_for_entry(g.estate, visit_id, now)  # the pass and its bans, one statement
+        method = request.form.get("method", "CODE")
+        decision = service.admit(current_user, g.estate, found.visit, _context(method), now, found)
+        return _page(block="result", decision=decision, method=method)
 
 
 @bp.post("/visits/<int:visit_id>/exit")
 def visit_exit(visit_id: int):
+    with service.answer_from_memory():
+        return _exit(visit_id)
+
+
+def _exit(visit_id: int):
     visit = service.get_visit(g.estate, visit_id)
     method = request.form.get("method", "SEARCH")
     decision = service.let_out(current_user, g.estate, visit, _context(method), utcnow())
