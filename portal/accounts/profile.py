@@ -40,7 +40,7 @@ EVENT_FEATURES = {
     "payment_reminder": "billing",
     "payment_received": "payments", "announcement": "announcements", "approval_decided": "onboarding",
 }
-LIVE_FEATURES = frozenset({"visits", "onboarding", "billing", "payments"})
+LIVE_FEATURES = frozenset({"visits", "onboarding", "billing", "payments", "amenities"})
 # Events only a resident of a unit receives.
 RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_reminder",
                              "payment_received"})
