@@ -593,8 +593,7 @@ def _seed_demo() -> list[tuple[str, str, str]]:
         (lf_admin.email, "Estate admin", "/e/lasflores/admin"),
         (lf_res.email, "Resident", "/e/lasflores/home"),
     ]
-    # Amenities before billing: billing ends with an empty session (its objects detached).
     _seed_amenities(gp, gp_units, gp_res, lf, lf_units, lf_res)
     _seed_billing(gp, gp_units, lf, {gp.id: gp_admin, lf.id: lf_admin},
-                  {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})
+                  {gp.id: ("A12", gp_res), lf.id: ("Casa 7", lf_res)})  # last: it leaves the session empty
     return accounts
