@@ -53,7 +53,10 @@ def test_a_photo_added_by_the_admin_shows_on_the_residents_phone(new_page, live_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SCREENSHOTS / "amenity_photo_resident_phone.png"))
 
-    admin.screenshot(path=str(SCREENSHOTS / "amenity_photo_admin_phone.png"), full_page=True)
+    thumb = admin.locator("#photo-list img")
+    thumb.scroll_into_view_if_needed()
+    admin.wait_for_function("() => document.querySelector('#photo-list img').naturalWidth > 0")
+    admin.screenshot(path=str(SCREENSHOTS / "amenity_photo_admin_phone.png"))
     admin.on("dialog", lambda dialog: dialog.accept())
     until_new_page(admin, admin.locator(f"#remove-photo-{photo_id}").click)
     expect(admin.locator("#photo-list")).to_have_count(0)
