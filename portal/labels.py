@@ -169,6 +169,8 @@ MESSAGE_REASON_LABELS = {
     "invoice_issued": _l("An invoice was issued"),
     "payment_reminder": _l("A bill is due soon or overdue"),
     "payment_received": _l("A payment was received"),
+    "booking_decided": _l("A booking was approved, declined or cancelled"),
+    "booking_reminder": _l("A booking starts tomorrow"),
     "announcement": _l("Announcement"),
     "approval_decided": _l("A sign-up request was decided"),
     "integration_test": _l("Test message from the provider pages"),

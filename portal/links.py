@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from portal.models import Estate
 
 KINDS = ("visit_for_resident", "walk_in_for_resident", "gate_home", "member_for_admin", "bills_for_resident",
-         "receipt_for_resident", "payment_return", "invitation", "password_reset", "sign_in")
+         "receipt_for_resident", "booking_for_resident", "payment_return", "invitation", "password_reset", "sign_in")
 _KEY = "portal.links"
 
 
@@ -63,6 +63,11 @@ def bills_for_resident(estate: Estate) -> str:
 def receipt_for_resident(estate: Estate, payment_id: int) -> str:
     """In-app: a resident's receipt of one payment (the "payment received" notice points there)."""
     return _make("receipt_for_resident", estate, payment_id)
+
+
+def booking_for_resident(estate: Estate, booking_id: int) -> str:
+    """In-app: a resident's page of one booking (the "booking decided" message points there)."""
+    return _make("booking_for_resident", estate, booking_id)
 
 
 def payment_return(estate: Estate, payment_id: int) -> str:

@@ -23,6 +23,7 @@ from portal.models import (
     AccessCardStatus,
     Amenity,
     AmenityClosure,
+    AmenityPhoto,
     Approval,
     AuditLog,
     Ban,
@@ -211,7 +212,10 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
     booking = Booking(estate_id=estate.id, amenity_id=amenity.id, unit_id=unit.id, user_id=resident_user.id,
                       starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=1), status=BookingStatus.PENDING,
                       currency="NGN", notes=f"Party {mark}")
-    s.add_all([closure, booking])
+    photo = AmenityPhoto(estate_id=estate.id, amenity_id=amenity.id, content=PNG, content_type="image/png",
+                         size=len(PNG), width=1, height=1)
+    s.add_all([closure, booking, photo])
+    s.flush()
     guard_membership = s.scalar(sa.select(Membership.id).where(Membership.user_id == guard.id))
     token = KioskToken(jti=secrets.token_hex(16), estate_id=estate.id, membership_id=guard_membership,
                        device_id=f"kiosk-{slug}-0001", issued_at=now, expires_at=now + timedelta(hours=1))
@@ -239,6 +243,7 @@ def _build_estate(s, slug: str, n: int) -> SimpleNamespace:
         kiosk_token=token.id, integration=integration.id, test_message=test_message.id, message=message.id,
         charge=charge.id, unit_charge=unit_charge.id, run=run.id, invoice=invoice.id, payment=payment.id,
         receipt_payment=paid.id, amenity=amenity.id, closure=closure.id, booking=booking.id,
+        amenity_photo=photo.id,
     )
 
 

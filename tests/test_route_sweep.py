@@ -90,6 +90,7 @@ ARG_KINDS = {
     "amenity_id": "amenity",
     "booking_id": "booking",
     "closure_id": "closure",
+    "photo_id": "amenity_photo",
     "approval_id": "approval",
     "ban_id": "estate_ban",
     ("home", "ban_id"): "personal_ban",

@@ -26,6 +26,7 @@ NOTIFICATION_EVENTS = {
     "invoice_issued": _l("An invoice is issued to my unit"),
     "payment_reminder": _l("A bill of my unit is due soon or overdue"),
     "payment_received": _l("A payment of mine is received"),
+    "booking_decided": _l("A booking of mine is approved, declined or cancelled"),
     "announcement": _l("The estate makes an announcement"),
     "approval_decided": _l("A sign-up request is decided"),
 }
@@ -38,12 +39,13 @@ _DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
 EVENT_FEATURES = {
     "visitor_arrived": "visits", "walk_in_request": "visits", "invoice_issued": "billing",
     "payment_reminder": "billing",
-    "payment_received": "payments", "announcement": "announcements", "approval_decided": "onboarding",
+    "payment_received": "payments", "booking_decided": "amenities", "announcement": "announcements",
+    "approval_decided": "onboarding",
 }
 LIVE_FEATURES = frozenset({"visits", "onboarding", "billing", "payments", "amenities"})
 # Events only a resident of a unit receives.
 RESIDENT_EVENTS = frozenset({"visitor_arrived", "walk_in_request", "invoice_issued", "payment_reminder",
-                             "payment_received"})
+                             "payment_received", "booking_decided"})
 
 
 def offered_events(user: User) -> list[str]:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import audit
-from portal.amenities import availability
+from portal.amenities import availability, notices
 from portal.amenities.catalogue import get_amenity
 from portal.amenities.schedule import (
     Slot,
@@ -450,6 +450,7 @@ def cancel_by_admin(actor: User, estate: Estate, booking_id: int, reason: str, n
     _reverse_charge(booking, actor.id, now)
     audit.record("booking.cancelled_by_admin", booking, actor_id=actor.id, before=before,
                  after=booking_snapshot(booking, booking.amenity, booking.unit))
+    notices.tell_resident(estate, booking)
     db.session.commit()
     return booking
 
@@ -464,6 +465,7 @@ def approve(actor: User, estate: Estate, booking_id: int, now: datetime | None =
     _charge(booking, booking.amenity, booking.unit, actor.id, estate_zone(estate), now)
     audit.record("booking.approved", booking, actor_id=actor.id, before=before,
                  after=booking_snapshot(booking, booking.amenity, booking.unit))
+    notices.tell_resident(estate, booking)
     db.session.commit()
     return booking
 
@@ -479,6 +481,7 @@ def reject(actor: User, estate: Estate, booking_id: int, reason: str, now: datet
           reason=reason)
     audit.record("booking.rejected", booking, actor_id=actor.id, before=before,
                  after=booking_snapshot(booking, booking.amenity, booking.unit))
+    notices.tell_resident(estate, booking)
     db.session.commit()
     return booking
 

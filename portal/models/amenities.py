@@ -168,3 +168,28 @@ class Booking(Base):
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDING
+
+
+class AmenityPhoto(Base):
+    """A photo of an amenity (at most five), kept in the database like payment proofs and
+    the estate's logo: every app server sees it, and it goes with the backups. The bytes
+    are a JPEG, PNG or WebP image judged by Pillow (portal.amenities.photos)."""
+
+    __tablename__ = "amenity_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"))
+    amenity_id: Mapped[int] = mapped_column(sa.ForeignKey("amenity.id", ondelete="CASCADE"))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    content_type: Mapped[str] = mapped_column(sa.String(40))  # image/jpeg, image/png, image/webp
+    size: Mapped[int]
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        # An amenity's photos in order; the photo route looks one up by (estate, id).
+        sa.Index("ix_amenity_photo_amenity", "amenity_id", "id"),
+        sa.Index("ix_amenity_photo_estate", "estate_id", "id"),
+    )

@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
         bills_for_resident=lambda estate: _url("resident.bills_list", estate_slug=estate.slug),
         receipt_for_resident=lambda estate, payment_id: _url("resident.receipt_detail", estate_slug=estate.slug,
                                                              payment_id=payment_id),
+        booking_for_resident=lambda estate, booking_id: _url("resident.booking_detail", estate_slug=estate.slug,
+                                                             booking_id=booking_id),
         payment_return=lambda estate, payment_id: _url("resident.pay_return", external=True, estate_slug=estate.slug,
                                                        payment_id=payment_id),
         invitation=lambda token: _url("onboarding.invitation_accept", external=True, token=token),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.amenities.catalogue import AmenityData, ClosureData
+from portal.amenities.photos import PHOTO_ACCEPT
 from portal.amenities.schedule import ranges_text
 from portal.labels import AMENITY_STATUS_LABELS, AMENITY_TYPE_LABELS, FEE_MODE_LABELS
 from portal.models import Amenity, AmenityStatus, AmenityType, FeeMode
@@ -108,3 +110,7 @@ class ClosureForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField(_l("Reason, shown to the resident"), validators=[Length(max=300, message=TOO_LONG)])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo (JPEG, PNG or WebP, up to 5 MB)"), render_kw={"accept": PHOTO_ACCEPT})

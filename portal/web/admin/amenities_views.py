@@ -9,15 +9,17 @@ from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.amenities import availability, bookings, catalogue
+from portal.amenities import availability, bookings, catalogue, photos
+from portal.amenities.photos import MAX_PHOTOS, PHOTO_MAX_BYTES
 from portal.amenities.schedule import day_bounds, week_start
 from portal.billing import money
 from portal.errors import DomainError, FieldErrors, InvalidValue
 from portal.models import AmenityStatus, BookingStatus, utcnow
 from portal.web.admin import bp
-from portal.web.admin.amenities_forms import AmenityForm, ClosureForm, ReasonForm
+from portal.web.admin.amenities_forms import AmenityForm, ClosureForm, PhotoForm, ReasonForm
 from portal.web.i18n import formatting_locale
 from portal.web.inputs import date_arg, page_arg
+from portal.web.photo_pages import photo_response
 from portal.web.ui import render
 
 
@@ -59,6 +61,7 @@ def amenities_list():
 def _form_page(form: AmenityForm, amenity=None, status: int = 200):
     closures = catalogue.closures_of(amenity, utcnow()) if amenity else []
     return render("admin/amenities/form.html", form=form, amenity=amenity, closures=closures,
+                  photos=photos.photos_of(amenity) if amenity else [], photo_form=PhotoForm(), max_photos=MAX_PHOTOS,
                   closure_form=ClosureForm(), example=money.as_input(150_000, g.estate.currency,
                                                                      formatting_locale())), status
 
@@ -138,6 +141,37 @@ def amenity_closure_remove(amenity_id: int, closure_id: int):
     catalogue.remove_closure(current_user, g.estate, amenity_id, closure_id)
     flash(_("The closure was removed."), "success")
     return redirect(url_for("admin.amenity_edit", amenity_id=amenity_id) + "#closures")
+
+
+@bp.post("/amenities/<int:amenity_id>/photos")
+def amenity_photo_add(amenity_id: int):
+    amenity = catalogue.get_amenity(g.estate, amenity_id)
+    form = PhotoForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        # At most one byte past the limit is read: enough to refuse it.
+        content = upload.read(PHOTO_MAX_BYTES + 1) if upload and getattr(upload, "filename", "") else b""
+        try:
+            photos.add_photo(current_user, g.estate, amenity.id, content)
+        except InvalidValue as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("The photo was added; residents see it on the amenity's page."), "success")
+    else:
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("admin.amenity_edit", amenity_id=amenity.id) + "#photos")
+
+
+@bp.post("/amenities/<int:amenity_id>/photos/<int:photo_id>/remove")
+def amenity_photo_remove(amenity_id: int, photo_id: int):
+    photos.remove_photo(current_user, g.estate, amenity_id, photo_id)
+    flash(_("The photo was removed."), "success")
+    return redirect(url_for("admin.amenity_edit", amenity_id=amenity_id) + "#photos")
+
+
+@bp.get("/amenities/<int:amenity_id>/photos/<int:photo_id>")
+def amenity_photo(amenity_id: int, photo_id: int):
+    return photo_response(*photos.get_photo(g.estate, amenity_id, photo_id))
 
 
 # --- bookings -------------------------------------------------------------------------------------

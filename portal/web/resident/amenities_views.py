@@ -9,13 +9,14 @@ from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.amenities import availability, bookings, calendar
+from portal.amenities import availability, bookings, calendar, photos
 from portal.amenities.bookings import BookingRequest, SlotTaken
 from portal.amenities.catalogue import closures_of, get_amenity, list_amenities
 from portal.amenities.schedule import week_start
 from portal.errors import DomainError, FieldErrors
 from portal.models import utcnow
 from portal.web.inputs import MAX_DATE, MIN_DATE, page_arg
+from portal.web.photo_pages import photo_response
 from portal.web.resident import bp
 from portal.web.ui import render
 
@@ -49,7 +50,7 @@ def _amenity_page(amenity, day: date, status: int = 200, **extra):
     units = bookings.resident_units(current_user, g.estate)
     slots = availability.day_grid(amenity, day, bookings.estate_zone(g.estate), now, [u.id for u in units])
     context = dict(amenity=amenity, day=day, slots=slots, units=units, today=_today(),
-                   closures=closures_of(amenity, now), selected=set(), guests=0, notes="", errors={},
+                   closures=closures_of(amenity, now), photos=photos.photos_of(amenity), selected=set(), guests=0, notes="", errors={},
                    alternatives=[], max_day=_today() + timedelta(days=amenity.advance_days),
                    prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
     context.update(extra)
@@ -59,6 +60,11 @@ def _amenity_page(amenity, day: date, status: int = 200, **extra):
 @bp.get("/amenities/<int:amenity_id>/")
 def amenity_detail(amenity_id: int):
     return _amenity_page(get_amenity(g.estate, amenity_id), _day_arg())
+
+
+@bp.get("/amenities/<int:amenity_id>/photos/<int:photo_id>")
+def amenity_photo(amenity_id: int, photo_id: int):
+    return photo_response(*photos.get_photo(g.estate, amenity_id, photo_id))
 
 
 @bp.get("/amenities/<int:amenity_id>/week")
