@@ -18,7 +18,7 @@ from portal.models import AmenityStatus, BookingStatus, utcnow
 from portal.web.admin import bp
 from portal.web.admin.amenities_forms import AmenityForm, ClosureForm, PhotoForm, ReasonForm
 from portal.web.i18n import formatting_locale
-from portal.web.inputs import date_arg, page_arg
+from portal.web.inputs import date_arg, db_int, page_arg
 from portal.web.photo_pages import photo_response
 from portal.web.ui import render
 
@@ -183,7 +183,7 @@ def bookings_list():
     start_day, end_day = date_arg(request.args, "from", errors), date_arg(request.args, "to", errors)
     tz = _zone()
     filters = bookings.BookingFilters(
-        amenity_id=request.args.get("amenity", type=int), status=request.args.get("status", ""),
+        amenity_id=request.args.get("amenity", type=db_int), status=request.args.get("status", ""),
         unit=request.args.get("unit", "")[:40],
         start=day_bounds(start_day, tz)[0] if start_day else None,
         end=day_bounds(end_day, tz)[1] if end_day else None)

@@ -16,7 +16,7 @@ from portal.billing.gateway import GatewayError, PaymentNotConfirmed
 from portal.errors import Conflict, FieldErrors, InvalidValue
 from portal.web.forms import TOO_LONG
 from portal.web.i18n import formatting_locale
-from portal.web.inputs import page_arg
+from portal.web.inputs import MAX_ID, page_arg
 from portal.web.receipts import receipt_pdf
 from portal.web.resident import bp
 from portal.web.ui import render
@@ -28,7 +28,7 @@ class PayForm(FlaskForm):
 
 def _chosen_ids() -> list[int]:
     return [int(value) for value in request.form.getlist("invoice")[:checkout.MAX_INVOICES]
-            if value.isdigit() and len(value) < 12]
+            if value.isdigit() and len(value) < 12 and int(value) <= MAX_ID]
 
 
 def _format(amount_minor: int) -> str:
