@@ -36,13 +36,6 @@ DECISIONS = {BookingStatus.CONFIRMED: "approved", BookingStatus.REJECTED: "rejec
              BookingStatus.CANCELLED: "cancelled"}
 
 
-def _language(user: User, estate: Estate) -> str:
-    languages = current_app.config.get("LANGUAGES", ["en"])
-    for candidate in (user.preferred_language, estate.default_language):
-        if candidate in languages:
-            return candidate
-    return languages[0]
-
 
 def tell_resident(estate: Estate, booking: Booking) -> None:
     """The admin's decision on `booking` (its status now), to the resident who booked it;
@@ -51,7 +44,7 @@ def tell_resident(estate: Estate, booking: Booking) -> None:
     user = db.session.get(User, booking.user_id) if booking.user_id else None
     if decision is None or user is None:
         return
-    language = _language(user, estate)
+    language = messaging.language_for(user.preferred_language, estate)
     link = links.booking_for_resident(estate, booking.id)
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     absolute = f"{base}{link}" if base and link.startswith("/") else link

@@ -387,13 +387,6 @@ REJECTED_BODY = _l("Your payment of %(amount)s (reference %(reference)s) was not
 SEE_BILLS = _l("See your bills: %(link)s")
 
 
-def _language(user: User, estate: Estate) -> str:
-    languages = current_app.config.get("LANGUAGES", ["en"])
-    for candidate in (user.preferred_language, estate.default_language):
-        if candidate in languages:
-            return candidate
-    return languages[0]
-
 
 def _tell_payer(estate: Estate, payment: Payment) -> None:
     """The answer to a resident's report, by email, SMS and push as they chose for payments
@@ -401,7 +394,7 @@ def _tell_payer(estate: Estate, payment: Payment) -> None:
     user = db.session.get(User, payment.payer_user_id) if payment.payer_user_id else None
     if user is None:
         return
-    language = _language(user, estate)
+    language = messaging.language_for(user.preferred_language, estate)
     link = links.bills_for_resident(estate)
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     absolute = f"{base}{link}" if base and link.startswith("/") else link

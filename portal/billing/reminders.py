@@ -93,13 +93,6 @@ def _estates(now: datetime) -> list[Estate]:
         .order_by(Estate.id)))
 
 
-def _language(user_language: str | None, estate: Estate) -> str:
-    languages = current_app.config.get("LANGUAGES", ["en"])
-    for candidate in (user_language, estate.default_language):
-        if candidate in languages:
-            return candidate
-    return languages[0]
-
 
 def _absolute(link: str) -> str:
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
@@ -186,7 +179,7 @@ def _messages(estate: Estate, user: SimpleNamespace | None, step: Step, number: 
         return "", []
     wants_email = bool(user.email) and wants_notification(user, EVENT, "email")
     wants_sms = bool(user.phone) and wants_notification(user, EVENT, "sms")
-    language = _language(user.preferred_language, estate)
+    language = messaging.language_for(user.preferred_language, estate)
     if not (wants_email or wants_sms):
         return language, []
     locale = money.reader_locale(language, estate.country)

@@ -30,6 +30,16 @@ from portal.models import Estate, OutboxMessage, PushSubscription, utcnow
 from portal.models.auth import SWEEP_AFTER
 
 
+def language_for(user_language: str | None, estate: Estate) -> str:
+    """The language to write to a person in: theirs if the portal speaks it, else the
+    estate's, else the portal's first."""
+    languages = current_app.config.get("LANGUAGES", ["en"])
+    for candidate in (user_language, estate.default_language):
+        if candidate in languages:
+            return candidate
+    return languages[0]
+
+
 def _about(estate: Estate | None, language: str, reason: str) -> dict:
     return {"estate_id": estate.id if estate is not None else None,
             "language": language or str(get_locale() or ""), "reason": reason}
