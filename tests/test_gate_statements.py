@@ -3,9 +3,13 @@ scan (QR and typed code), a checkout, and the gate page's check, entry and exit.
 added to the scan path must not quietly add round trips: these budgets fail when they grow.
 
 Counted: every statement sent to the database (the test's SAVEPOINTs that stand in for
-transactions are not), and the commits (each a RELEASE SAVEPOINT here). PostgreSQL writes
-the conditional UPDATE, the gate event, the device's last contact and the audit record in
-one statement (a data-modifying WITH); SQLite runs the same steps one by one."""
+transactions are not), and the commits (each a RELEASE SAVEPOINT here); on PostgreSQL read
+off the wire (tests/wire_support.py). On PostgreSQL a kiosk scan takes the lean path
+(portal/gate/lean.py): one SELECT checks the token and reads the pass with its ban, one
+data-modifying WITH takes the entry and writes the gate event, the device's last contact,
+the audit record and the host's notices. SQLite runs the general path's steps one by one.
+The last test counts the round trips of the production path (its own autocommit
+connection: no BEGIN, COMMIT or pre-ping)."""
 
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import AuditLog, GateEvent, GateEventType, GateMethod, Membership, Visit
 from tests.test_api_kiosk import kiosk_for
+from tests.wire_support import traced
 
 # Statements of each request (the token check included for the kiosk), per database.
 BUDGET = {
-    "postgresql": {"scan": 5, "manual": 5, "checkout": 3, "page check": 5, "page entry": 8, "page exit": 6},
+    "postgresql": {"scan": 2, "manual": 2, "checkout": 2, "page check": 5, "page entry": 8, "page exit": 6},
     "sqlite": {"scan": 8, "manual": 8, "checkout": 6, "page check": 5, "page entry": 11, "page exit": 9},
 }
 PAGE_HEADERS = {"X-Gate-Device": "tablet-0123456789abcdef", "HX-Request": "true"}
@@ -28,12 +33,24 @@ PAGE_HEADERS = {"X-Gate-Device": "tablet-0123456789abcdef", "HX-Request": "true"
 
 @pytest.fixture
 def sql(app):
-    """`with sql() as seen:` the statements of the block (seen.statements) and its commits."""
+    """`with sql() as seen:` the statements of the block (seen.statements) and its commits.
+    On PostgreSQL they are read off the wire (libpq's trace of the test's connection: what
+    SQLAlchemy sends and what the lean gate path sends through psycopg alike); on SQLite
+    from SQLAlchemy's cursor events."""
 
     @contextmanager
     def _watch():
         seen = type("Seen", (), {})()
         seen.statements, seen.commits = [], 0
+        with app.app_context():
+            engine = db.engine
+        if engine.dialect.name == "postgresql":
+            bound = db.session.session_factory.kw["bind"].connection.driver_connection
+            with traced([bound]) as wire:
+                yield seen
+            seen.statements = wire.sql()
+            seen.commits = sum(s.upper().startswith("RELEASE SAVEPOINT") for s in wire.statements)
+            return
 
         def before(_conn, _cursor, statement, *_args):
             text = " ".join(statement.split())
@@ -45,8 +62,6 @@ def sql(app):
         def commit(_conn):
             seen.commits += 1
 
-        with app.app_context():
-            engine = db.engine
         sa.event.listen(engine, "before_cursor_execute", before)
         sa.event.listen(engine, "commit", commit)
         try:
@@ -179,3 +194,28 @@ def test_the_lookup_answers_bans_as_active_ban_does(estate_pair, make, dbs):
         assert both(s, estate, mine.visitor_code).reason == "estate-wide"  # ESTATE bans first
         decision = service.check(estate, service.find_pass(estate, code=mine.visitor_code).visit, now)
         assert decision.ban.reason == "estate-wide"
+
+
+@pytest.mark.real_commits
+def test_in_production_a_kiosk_scan_or_checkout_is_two_round_trips_on_postgresql(app, estate_pair, make, client):
+    """Outside a test's transaction (the production path): the lookup and the write, each
+    its own round trip and its own transaction; nothing else crosses the wire."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the lean path is PostgreSQL's (SQLite takes the general path, counted above)")
+    a = estate_pair.alpha
+    kiosk = kiosk_for(client, a.estate, a.guard)
+    warm, warm2, *visits = [make.visit(a.estate, a.unit, a.resident) for _ in range(5)]
+    # Warm up: each statement is prepared on its first use on a connection (one more round trip, once).
+    for path, body in (("/checkin/scan", {"qr_token": warm.qr_token}), ("/checkin/checkout", {"visit_id": warm.id}),
+                       ("/checkin/manual", {"visitor_code": warm2.visitor_code})):
+        assert kiosk.post(path, body).status_code == 200
+    for name, path, body in (("scan", "/checkin/scan", {"qr_token": visits[1].qr_token}),
+                             ("manual", "/checkin/manual", {"visitor_code": visits[2].visitor_code}),
+                             ("checkout", "/checkin/checkout", {"visit_id": visits[2].id})):
+        with traced() as wire:
+            answer = kiosk.post(path, body)
+        assert answer.status_code == 200, answer.get_json()
+        listing = "\n".join(f"  {s[:120]}" for s in wire.statements)
+        assert wire.round_trips == 2 and len(wire.statements) == 2, f"{name}: {wire.round_trips} round trips\n{listing}"
+        assert wire.statements[0].startswith("SELECT kiosk_token.") and wire.statements[1].startswith("WITH taken AS")

@@ -9,6 +9,7 @@ costs one query."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -149,18 +150,37 @@ def issue(estate_slug: str, login: str, password: str, device_id: str, now: date
     return IssuedToken(token, ttl, row)
 
 
+@functools.lru_cache(maxsize=4096)
+def _decoded(raw: str, key: bytes):
+    """The token's claims if its signature holds (JoseError, ValueError or TypeError if
+    not). Cached: a gate device sends the same token on every scan for an hour, and the
+    signature of a given string under a given key never changes; what does (expiry,
+    revocation) is checked on every request."""
+    claims = jwt.decode(raw, key, claims_options={
+        "iss": {"essential": True, "value": ISSUER},
+        "sub": {"essential": True}, "jti": {"essential": True}, "exp": {"essential": True},
+    })
+    if claims.header.get("alg") != ALGORITHM:
+        raise ValueError("unexpected algorithm")
+    return claims
+
+
 def _claims(raw: str, now: datetime) -> dict:
     try:
-        claims = jwt.decode(raw, _key(), claims_options={
-            "iss": {"essential": True, "value": ISSUER},
-            "sub": {"essential": True}, "jti": {"essential": True}, "exp": {"essential": True},
-        })
+        claims = _decoded(raw, _key())
         claims.validate(now=int(now.timestamp()), leeway=0)
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidToken() from exc
-    if claims.header.get("alg") != ALGORITHM:
-        raise InvalidToken()
     return claims
+
+
+def claims_or_none(raw: str, now: datetime) -> dict | None:
+    """The claims of a well-signed, unexpired token, else None (for the lean scan path,
+    which leaves the answer to a bad token to `authenticate`). Its row is not checked here."""
+    try:
+        return _claims(raw, now)
+    except InvalidToken:
+        return None
 
 
 # Built once: the token check is on every kiosk request. Everything that can be decided in

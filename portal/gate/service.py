@@ -42,6 +42,7 @@ from portal.models import (
     GateMethod,
     Membership,
     Unit,
+    User,
     Visit,
     VisitGuest,
     VisitStatus,
@@ -324,11 +325,12 @@ _TAKE_EXIT = (
 )
 
 
-def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> sa.Select:
+def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> tuple[sa.Select, sa.CTE]:
     """PostgreSQL: the conditional UPDATE, the gate event, the device's last contact and
     the audit record as ONE statement (data-modifying WITH): the UPDATE's RETURNING feeds
     the INSERTs, so when it takes nothing (another gate was first), nothing is written and
-    no row comes back. The same rows SQLite writes one statement at a time."""
+    no row comes back. The same rows SQLite writes one statement at a time. Also returns
+    the UPDATE's CTE, for statements that write more on the same condition."""
     events, audits, members = GateEvent.__table__, AuditLog.__table__, Membership.__table__
     taken = take.cte("taken")
 
@@ -365,11 +367,12 @@ def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> sa.Select:
               .from_select(list(audit_values), sa.select(*audit_values.values()).select_from(both))
               .cte("audit"))
     return (sa.select(*(taken.c[key] for key in _RETURNED_KEYS), event.c.id).select_from(both)
-            .add_cte(contact_, audit_))
+            .add_cte(contact_, audit_)), taken
 
 
-_TAKE_ENTRY_AND_RECORD = _take_and_record(_TAKE_ENTRY, ("entries_used", "gate", "method", "event_id"))
-_TAKE_EXIT_AND_RECORD = _take_and_record(_TAKE_EXIT, ("gate", "method", "event_id"))
+# (the statement, and its "taken" CTE: portal/gate/lean.py adds the host's notices to the entry)
+_TAKE_ENTRY_AND_RECORD, _TAKEN_ENTRY = _take_and_record(_TAKE_ENTRY, ("entries_used", "gate", "method", "event_id"))
+_TAKE_EXIT_AND_RECORD, _ = _take_and_record(_TAKE_EXIT, ("gate", "method", "event_id"))
 
 
 def _postgresql() -> bool:
@@ -494,6 +497,46 @@ def scan(actor: Actor | None, estate: Estate, ctx: GateContext, now: datetime, *
     return decision
 
 
+@dataclass
+class ArrivalNotice:
+    """What the host of an arriving visit is told, in their language: the email/SMS rows,
+    the push (if they want one), and the bell's notification (its params and link)."""
+
+    messages: list[tuple[str, str, str, str]]
+    push: PushNotice | None
+    language: str
+    params: dict
+    link: str
+
+
+def arrival_notice(estate: Estate, host: User, visit_id: int, unit_number: str, names: str,
+                   now: datetime) -> ArrivalNotice:
+    """The host's "your visitor has arrived" notice (`names`: the visitors' names, joined),
+    by email/SMS/push as they chose, in their language. Writes nothing: `_host_notice` and
+    the lean scan path (portal/gate/lean.py) write it their own way."""
+    local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
+    messages = []
+    push = None
+    link = links.visit_for_resident(estate, visit_id)
+    language = host.preferred_language or estate.default_language
+    with force_locale(language):
+        if names:
+            body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
+                      visitor=names, estate=estate.name, unit=unit_number, time=local)
+        else:
+            body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
+                      estate=estate.name, unit=unit_number, time=local)
+        title = str(_l("Your visitor has arrived"))
+        if host.email and wants_notification(host, "visitor_arrived", "email"):
+            messages.append(("EMAIL", host.email, title, str(body)))
+        if host.phone and wants_notification(host, "visitor_arrived", "sms"):
+            messages.append(("SMS", host.phone, "", str(body)))
+        if wants_notification(host, "visitor_arrived", "push"):  # to each of the host's devices, if any
+            push = PushNotice(host.id, title, str(body), link, tag=f"visit-{visit_id}")
+    params = {"visit_id": visit_id, "visitor": names, "unit": unit_number, "time": local, "estate": estate.name}
+    return ArrivalNotice(messages, push, language, params, link)
+
+
 def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     """Tell the host their visitor arrived, by email/SMS as they chose, in their language,
     and in the app (the bell). Written at once with plain INSERTs: the email and SMS in
@@ -502,29 +545,10 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
     if host is None:
         return
     names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
-    local = now.astimezone(ZoneInfo(estate.timezone)).strftime("%H:%M")
-    messages = []
-    push = None
-    link = links.visit_for_resident(estate, visit.id)
-    language = host.preferred_language or estate.default_language
-    with force_locale(language):
-        if names:
-            body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
-                      visitor=names, estate=estate.name, unit=visit.unit.number, time=local)
-        else:
-            body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
-                      estate=estate.name, unit=visit.unit.number, time=local)
-        title = str(_l("Your visitor has arrived"))
-        if host.email and wants_notification(host, "visitor_arrived", "email"):
-            messages.append(("EMAIL", host.email, title, str(body)))
-        if host.phone and wants_notification(host, "visitor_arrived", "sms"):
-            messages.append(("SMS", host.phone, "", str(body)))
-        if wants_notification(host, "visitor_arrived", "push"):  # to each of the host's devices, if any
-            push = PushNotice(host.id, title, str(body), link, tag=f"visit-{visit.id}")
-    messaging.send_many(messages, push=push, estate=estate, language=language, reason="visitor_arrived")
-    notifications.write(host, estate, "visitor_arrived",  # the bell; email/SMS/push went above
-                        {"visit_id": visit.id, "visitor": names, "unit": visit.unit.number, "time": local,
-                         "estate": estate.name}, link, now)
+    notice = arrival_notice(estate, host, visit.id, visit.unit.number, names, now)
+    messaging.send_many(notice.messages, push=notice.push, estate=estate, language=notice.language,
+                        reason="visitor_arrived")
+    notifications.write(host, estate, "visitor_arrived", notice.params, notice.link, now)  # the bell
 
 
 def _taken(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,

@@ -111,12 +111,18 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
         return
     session.info.pop(_PENDING, None)  # rolled back, or closed without a commit: never sent
     ids = session.info.pop(_COMMITTED, None)
-    if not ids:
-        return
+    if ids:
+        dispatch(ids)
+
+
+def dispatch(message_ids: list[int]) -> None:
+    """Hand committed messages to the dispatcher (for writers outside the session, e.g. the
+    lean gate path, which commits its own connection). Never raises: the rows wait in the
+    outbox for the worker's sweep."""
     try:
-        dispatcher()(list(dict.fromkeys(ids)))
+        dispatcher()(list(dict.fromkeys(message_ids)))
     except Exception:  # the change is committed; the rows wait in the outbox
-        current_app.logger.exception("Delivery of outbox messages %s failed", ids)
+        current_app.logger.exception("Delivery of outbox messages %s failed", message_ids)
 
 
 def init_app(app: Flask) -> None:

@@ -10,15 +10,15 @@ from datetime import datetime
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.kiosk_tokens import issue, revoke
+from portal.accounts.kiosk_tokens import claims_or_none, issue, revoke
 from portal.extensions import limiter
-from portal.gate import offline
+from portal.gate import lean, offline
 from portal.gate import service as gate
 from portal.gate.service import Decision, GateContext
 from portal.models import GateEvent, GateMethod, Visit, utcnow
 from portal.visits.rules import REFUSAL_MESSAGES, Refusal
 from portal.web.api import bp, fail, ok
-from portal.web.api.bearer import Body, kiosk_required
+from portal.web.api.bearer import Body, ValidationFailed, bearer_token, kiosk_required
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -110,7 +110,7 @@ def kiosk_revoke():
     return ok({"revoked": True})
 
 
-# --- check-in / check-out -----------------------------------------------------------------
+# --- check-in / check-out: the general path -------------------------------------------------
 
 
 def _checkin(field: str, max_len: int, method: GateMethod):
@@ -126,21 +126,7 @@ def _checkin(field: str, max_len: int, method: GateMethod):
     return _enter(body, method, code=value)
 
 
-@bp.post("/checkin/scan")
-@kiosk_required
-def checkin_scan():
-    return _checkin("qr_token", 200, GateMethod.QR)
-
-
-@bp.post("/checkin/manual")
-@kiosk_required
-def checkin_manual():
-    return _checkin("visitor_code", 40, GateMethod.CODE)
-
-
-@bp.post("/checkin/checkout")
-@kiosk_required
-def checkin_checkout():
+def _checkout():
     body = Body()
     visit_id = body.integer("visit_id")
     qr_token = body.text("qr_token", max_len=200)
@@ -166,6 +152,117 @@ def checkin_checkout():
             return _answer(gate.deny(kiosk.guard, kiosk.estate, found, ctx, now), None)
         parts = _visit_parts(found.visit)
         return _answer(gate.let_out(kiosk.guard, kiosk.estate, found.visit, ctx, now), parts)
+
+
+# The general path of each scan: the token checked first (401), then the body (422), then
+# the gate service, with every refusal's answer.
+_general_checkin = kiosk_required(_checkin)
+_general_checkout = kiosk_required(_checkout)
+
+
+# --- the lean path (PostgreSQL): an admitted entry or exit in two statements ------------------
+
+
+def _lean_body() -> tuple[Body, dict] | None:
+    """The body and the token's claims, if the lean path may try this request: PostgreSQL,
+    a well-signed unexpired token, a JSON object with a well-formed device id, a live scan
+    (no offline_event_id). Else None, and the general path answers (with its errors)."""
+    if not lean.available():
+        return None
+    raw = bearer_token()
+    claims = claims_or_none(raw, utcnow()) if raw is not None else None
+    if claims is None:
+        return None
+    try:
+        body = Body()
+    except ValidationFailed:
+        return None
+    body.device_id()
+    body.gate()
+    if body.offline_event_id() is not None or body.errors:
+        return None
+    return body, claims
+
+
+def _lean_answer(taken: lean.Taken):
+    """The answer of the general path (`_answer`) to the same admitted entry or exit."""
+    visit, host = taken.visit, taken.visit.host
+    return ok({
+        "visit": {
+            "id": visit.id,
+            "host": {"id": host.id, "name": host.full_name} if host is not None else None,
+            "unit": visit.unit_number,
+            "visitors": [{"name": name, "phone": phone, "plate": plate} for name, phone, plate in visit.visitors],
+            "pass_type": visit.pass_type, "status": visit.status, "entries_used": visit.entries_used,
+            "max_entries": visit.max_entries, "people_inside": visit.people_inside,
+        },
+        "event": {"id": taken.event_id, "type": taken.action, "occurred_at": _iso(taken.occurred_at),
+                  "gate": taken.gate, "method": taken.method, "client_event_id": None},
+    })
+
+
+def _lean_checkin(field: str, max_len: int, method: GateMethod):
+    ready = _lean_body()
+    if ready is None:
+        return None
+    body, claims = ready
+    value = body.text(field, required=True, max_len=max_len)
+    if value is None:
+        return None
+    if method == GateMethod.QR:
+        kind, key = "qr", value
+    else:
+        kind, key = "code", gate.normalise_code(value)
+        if len(key) != gate.CODE_LENGTH:
+            return None
+    taken = lean.enter(claims, kind, key, _context_of(body, method), utcnow())
+    return _lean_answer(taken) if taken is not None else None
+
+
+def _lean_checkout():
+    ready = _lean_body()
+    if ready is None:
+        return None
+    body, claims = ready
+    visit_id = body.integer("visit_id")
+    qr_token = body.text("qr_token", max_len=200)
+    code = body.text("visitor_code", max_len=40)
+    if body.errors or sum(x is not None for x in (visit_id, qr_token, code)) != 1:
+        return None
+    if visit_id is not None:
+        kind, key, method = "id", visit_id, GateMethod.SEARCH
+    elif qr_token is not None:
+        kind, key, method = "qr", qr_token, GateMethod.QR
+    else:
+        kind, key, method = "code", gate.normalise_code(code), GateMethod.CODE
+        if len(key) != gate.CODE_LENGTH:
+            return None
+    taken = lean.leave(claims, kind, key, _context_of(body, method), utcnow())
+    return _lean_answer(taken) if taken is not None else None
+
+
+def _context_of(body: Body, method: GateMethod) -> GateContext:
+    """The scan's context on the lean path: the device the body names (lean checks it is the token's)."""
+    return GateContext(gate=body.gate(), device_id=body.data.get("device_id"), method=method)
+
+
+# --- check-in / check-out: the endpoints ----------------------------------------------------
+
+
+@bp.post("/checkin/scan")
+def checkin_scan():
+    return _lean_checkin("qr_token", 200, GateMethod.QR) or _general_checkin("qr_token", 200, GateMethod.QR)
+
+
+@bp.post("/checkin/manual")
+def checkin_manual():
+    return (_lean_checkin("visitor_code", 40, GateMethod.CODE)
+            or _general_checkin("visitor_code", 40, GateMethod.CODE))
+
+
+@bp.post("/checkin/checkout")
+def checkin_checkout():
+    return _lean_checkout() or _general_checkout()
 
 
 # --- pass status ----------------------------------------------------------------------------
