@@ -1,45 +1,39 @@
 """Photos of an amenity: an admin adds up to five (JPEG, PNG or WebP, at most 5 MB each,
 judged by their bytes with Pillow, not by their name) and removes them; residents see them
-on the amenity's page. The bytes are kept in the database (amenity_photo), like payment
-proofs; every lookup is scoped to the estate, so another estate's photo is a 404."""
+on the amenity's page. A photo is kept re-encoded upright without its metadata (a phone's
+GPS position, camera serial, time: portal.images), in the database (amenity_photo) like
+payment proofs; every lookup is scoped to the estate, so another estate's photo is a 404."""
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 
 from portal import audit
 from portal.amenities.catalogue import get_amenity
 from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
+from portal.images import IMAGE_TYPES, CleanImage, NotAnImage, clean_image
 from portal.models import Amenity, AmenityPhoto, Estate, User
 
 MAX_PHOTOS = 5
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+PHOTO_TYPES = IMAGE_TYPES  # JPEG, PNG, WebP
 PHOTO_ACCEPT = ",".join(PHOTO_TYPES.values())
 
 
-def photo_type(content: bytes) -> tuple[str, int, int]:
-    """(MIME type, width, height) of an uploaded photo, or InvalidValue with the reason."""
+def clean_photo(content: bytes) -> CleanImage:
+    """An uploaded photo as it is kept (re-encoded, upright, no metadata), or InvalidValue
+    with the reason."""
     if not content:
         raise InvalidValue("photo", _l("Choose a photo to upload."))
     if len(content) > PHOTO_MAX_BYTES:
         raise InvalidValue("photo", _l("The photo is too large: the limit is %(mb)d MB.",
                                        mb=PHOTO_MAX_BYTES // (1024 * 1024)))
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = "JPEG" if image.format == "MPO" else image.format  # MPO: a phone camera's JPEG
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        kind = None
-    if kind not in PHOTO_TYPES:
-        raise InvalidValue("photo", _l("The photo must be a JPEG, PNG or WebP image."))
-    return PHOTO_TYPES[kind], width, height
+        return clean_image(content)
+    except NotAnImage:
+        raise InvalidValue("photo", _l("The photo must be a JPEG, PNG or WebP image.")) from None
 
 
 def photos_of(amenity: Amenity) -> list[AmenityPhoto]:
@@ -53,7 +47,7 @@ def add_photo(actor: User, estate: Estate, amenity_id: int, content: bytes) -> A
     """Keep one more photo; a bad file or a sixth photo is refused and nothing changes. Two
     admins adding the last place at once: the amenity's row lock lets one through."""
     amenity = get_amenity(estate, amenity_id)
-    mime, width, height = photo_type(content)
+    clean = clean_photo(content)
     # Lock the amenity (as a booking does) so that the count below holds until the commit.
     db.session.execute(sa.update(Amenity).where(Amenity.id == amenity.id)
                        .values(lock_seq=Amenity.lock_seq + 1).execution_options(synchronize_session=False))
@@ -62,12 +56,13 @@ def add_photo(actor: User, estate: Estate, amenity_id: int, content: bytes) -> A
         db.session.rollback()
         raise InvalidValue("photo", _l("An amenity can have at most %(max)d photos. Remove one first.",
                                        max=MAX_PHOTOS))
-    photo = AmenityPhoto(estate_id=estate.id, amenity_id=amenity.id, content=content, content_type=mime,
-                         size=len(content), width=width, height=height, created_by_id=actor.id)
+    photo = AmenityPhoto(estate_id=estate.id, amenity_id=amenity.id, content=clean.content, content_type=clean.mime,
+                         size=len(clean.content), width=clean.width, height=clean.height, created_by_id=actor.id)
     db.session.add(photo)
     db.session.flush()
     audit.record("amenity.photo_added", photo, actor_id=actor.id,
-                 after={"name": amenity.name, "type": mime, "size": len(content), "width": width, "height": height})
+                 after={"name": amenity.name, "type": clean.mime, "size": photo.size, "width": clean.width,
+                        "height": clean.height})
     db.session.commit()
     return photo
 

@@ -11,12 +11,12 @@
 A bank reference or cheque number counts once in an estate while its payment is pending
 or applied (a unique index decides, also between two requests at once); a rejected report
 frees it. Each payment may carry a proof, a JPEG, PNG or WebP image or a PDF of at most
-5 MB, judged by its bytes (not by its name), kept in payment_proof.
+5 MB, judged by its bytes (not by its name), kept in payment_proof: a PDF byte for byte, an
+image re-encoded upright without its metadata (a phone's GPS position…: portal.images).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit, links
@@ -36,6 +35,7 @@ from portal.billing.generation import estate_today
 from portal.billing.payments import ApplyResult, apply_payment
 from portal.errors import Conflict, FieldErrors, InvalidValue, NotFound
 from portal.extensions import db
+from portal.images import NotAnImage, clean_image
 from portal.integrations import messaging
 from portal.integrations.push import PushNotice
 from portal.models import (
@@ -59,7 +59,7 @@ NEEDS_REFERENCE = frozenset({PaymentMethod.BANK_TRANSFER, PaymentMethod.CHEQUE})
 REFERENCE_MAX = 60
 REASON_MAX = 300
 PROOF_MAX_BYTES = 5 * 1024 * 1024
-PROOF_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "PDF": "application/pdf"}
+PDF_TYPE = "application/pdf"
 PROOF_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 OLDEST_YEARS = 5  # a payment dated further back is a typing mistake
 
@@ -105,35 +105,35 @@ def clean_reference(text: str) -> str:
     return " ".join((text or "").split()).upper()
 
 
-def proof_type(content: bytes) -> str:
-    """The MIME type of a proof, judged by its bytes: a JPEG, PNG or WebP image that Pillow
-    can read, or a PDF (its header, and its end-of-file marker where a PDF has it)."""
+def clean_proof(content: bytes) -> tuple[bytes, str]:
+    """A proof as it is kept, and its MIME type, judged by its bytes: a PDF (its header,
+    and its end-of-file marker where a PDF has it) as it is, or a JPEG, PNG or WebP image
+    that Pillow can read, re-encoded upright without its metadata."""
     if len(content) > PROOF_MAX_BYTES:
         raise InvalidValue("proof", _l("The proof is too large: the limit is %(mb)d MB.",
                                        mb=PROOF_MAX_BYTES // (1024 * 1024)))
     if content.startswith(b"%PDF-"):
         if b"%%EOF" not in content[-2048:]:
             raise InvalidValue("proof", _l("That PDF is damaged or incomplete. Save it again and upload it."))
-        return PROOF_TYPES["PDF"]
+        return content, PDF_TYPE
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = "JPEG" if image.format == "MPO" else image.format  # MPO: a phone camera's JPEG
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        kind = None
-    if kind not in PROOF_TYPES or kind == "PDF":
-        raise InvalidValue("proof", _l("The proof must be a JPEG, PNG or WebP image, or a PDF."))
-    return PROOF_TYPES[kind]
+        image = clean_image(content)
+    except NotAnImage:
+        raise InvalidValue("proof", _l("The proof must be a JPEG, PNG or WebP image, or a PDF.")) from None
+    return image.content, image.mime
 
 
-def _check_proof(proof: Proof | None, errors: dict) -> str | None:
+def _check_proof(proof: Proof | None, errors: dict) -> tuple[Proof | None, str | None]:
+    """The proof to keep (cleaned) and its MIME type; (None, None) without one or with an
+    error (noted in `errors`)."""
     if proof is None or not proof.content:
-        return None
+        return None, None
     try:
-        return proof_type(proof.content)
+        content, mime = clean_proof(proof.content)
     except InvalidValue as exc:
         errors["proof"] = exc.message
-        return None
+        return None, None
+    return Proof(content, proof.filename), mime
 
 
 def _check_reference(text: str, required: bool, errors: dict) -> str:
@@ -236,7 +236,7 @@ def record_payment(actor: User, estate: Estate, data: ManualPaymentData) -> tupl
     reference = _check_reference(data.reference, method in NEEDS_REFERENCE, errors)
     _check_paid_on(data.paid_on, estate, errors)
     _check_amount(data.amount_minor, errors)
-    mime = _check_proof(data.proof, errors)
+    proof, mime = _check_proof(data.proof, errors)
     chosen = list(dict.fromkeys(data.invoice_ids))
     if unit is not None and chosen:
         owed = {invoice.id for invoice in open_invoices(estate, unit.id)}
@@ -247,7 +247,7 @@ def record_payment(actor: User, estate: Estate, data: ManualPaymentData) -> tupl
     payment = Payment(estate_id=estate.id, unit_id=unit.id, amount_minor=data.amount_minor, currency=estate.currency,
                       method=method, status=PaymentStatus.PENDING, tx_ref=new_tx_ref(f"{estate.slug}-M"),
                       reference=reference, paid_at=_start_of_day(data.paid_on, estate), recorded_by_id=actor.id)
-    _save(payment, data.proof, mime, "reference")
+    _save(payment, proof, mime, "reference")
     audit.record("payment.recorded", payment, actor_id=actor.id,
                  after={**_snapshot(payment, unit.number), "invoice_ids": chosen, "proof": mime is not None})
     result = apply_payment(payment.id, chosen, actor_id=actor.id)  # commits all of it
@@ -284,7 +284,7 @@ def report_transfer(user: User, estate: Estate, invoice_id: int, data: TransferR
     reference = _check_reference(data.reference, True, errors)
     _check_paid_on(data.paid_on, estate, errors)
     _check_amount(data.amount_minor, errors)
-    mime = _check_proof(data.proof, errors)
+    proof, mime = _check_proof(data.proof, errors)
     if errors:
         raise FieldErrors(errors)
     payment = Payment(estate_id=estate.id, unit_id=invoice.unit_id, payer_user_id=user.id,
@@ -292,7 +292,7 @@ def report_transfer(user: User, estate: Estate, invoice_id: int, data: TransferR
                       status=PaymentStatus.PENDING, tx_ref=new_tx_ref(f"{estate.slug}-T"), reference=reference,
                       paid_at=_start_of_day(data.paid_on, estate), recorded_by_id=user.id,
                       reported_invoice_id=invoice.id)
-    _save(payment, data.proof, mime, "reference")
+    _save(payment, proof, mime, "reference")
     audit.record("payment.reported", payment, actor_id=user.id,
                  after={**_snapshot(payment, invoice.unit.number), "invoice": invoice.number,
                         "proof": mime is not None})

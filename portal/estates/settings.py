@@ -4,18 +4,17 @@ in Estate.gate_names), how many access cards a household may hold, and its profi
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 
 import email_validator
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 
 from portal import audit
 from portal.errors import FieldErrors, InvalidValue, NotFound
 from portal.extensions import db
+from portal.images import NotAnImage, clean_image
 from portal.models import Estate, User
 from portal.phones import InvalidPhone, normalise_phone
 
@@ -113,19 +112,14 @@ class ProfileData:
 
 def logo_png(data: bytes) -> bytes:
     """A logo upload as a small PNG (at most LOGO_SIZE px a side), judged by Pillow from
-    its bytes; InvalidValue for anything else."""
+    its bytes, turned upright and without the upload's metadata (portal.images);
+    InvalidValue for anything else."""
     if len(data) > LOGO_MAX_BYTES:
         raise InvalidValue("logo", _l("The logo is too large: the limit is %(mb)d MB.", mb=2))
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG", "WEBP"):
-                raise InvalidValue("logo", _l("The logo must be a JPEG, PNG or WebP image."))
-            image.thumbnail((LOGO_SIZE, LOGO_SIZE))
-            out = io.BytesIO()
-            image.convert("RGBA").save(out, "PNG", optimize=True)
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise InvalidValue("logo", _l("The logo must be a JPEG, PNG or WebP image.")) from exc
+        return clean_image(data, max_side=LOGO_SIZE, save_as="PNG").content
+    except NotAnImage:
+        raise InvalidValue("logo", _l("The logo must be a JPEG, PNG or WebP image.")) from None
 
 
 def _profile(estate: Estate) -> dict:

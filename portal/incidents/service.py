@@ -1,5 +1,6 @@
 """Incidents a guard logs at the gate (a suspicious person, a forced entry, a fire…),
-with an optional photo kept in the row; listed for the gate and for estate admins."""
+with an optional photo kept in the row (re-encoded upright without its metadata:
+portal.images); listed for the gate and for estate admins."""
 
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from sqlalchemy.orm import joinedload
 
 from portal import audit
 from portal.errors import InvalidValue, NotFound
 from portal.extensions import db
+from portal.images import IMAGE_TYPES, CleanImage, NotAnImage, clean_image
 from portal.models import Estate, Incident, IncidentType, User
 
 DESCRIPTION_RANGE = (5, 2000)
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+PHOTO_TYPES = IMAGE_TYPES  # JPEG, PNG, WebP
 CLOCK_SKEW = timedelta(minutes=5)  # a device clock a little ahead is not "the future"
 THUMB_SIDE = 240
 
@@ -35,21 +37,16 @@ class IncidentData:
     gate: str = ""
 
 
-def photo_type(photo: bytes) -> str:
-    """The MIME type of a JPEG, PNG or WebP photo, judged by Pillow from its bytes (not
-    its name); anything else raises InvalidValue."""
+def clean_photo(photo: bytes) -> CleanImage:
+    """A JPEG, PNG or WebP photo, judged by Pillow from its bytes (not its name), as it is
+    kept: re-encoded, upright, without metadata. Anything else raises InvalidValue."""
     if len(photo) > MAX_PHOTO_BYTES:
         raise InvalidValue("photo", _l("The photo is too large: the limit is %(mb)d MB.",
                                        mb=MAX_PHOTO_BYTES // (1024 * 1024)))
     try:
-        with Image.open(io.BytesIO(photo)) as image:
-            kind = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        kind = None
-    if kind not in PHOTO_TYPES:
-        raise InvalidValue("photo", _l("The photo must be a JPEG, PNG or WebP image."))
-    return PHOTO_TYPES[kind]
+        return clean_image(photo)
+    except NotAnImage:
+        raise InvalidValue("photo", _l("The photo must be a JPEG, PNG or WebP image.")) from None
 
 
 def create_incident(actor: User, estate: Estate, data: IncidentData, now: datetime) -> Incident:
@@ -67,16 +64,17 @@ def create_incident(actor: User, estate: Estate, data: IncidentData, now: dateti
     occurred_at = data.occurred_at or now
     if occurred_at > now + CLOCK_SKEW:
         raise InvalidValue("occurred_at", _l("The time of the incident cannot be in the future."))
-    mime = photo_type(data.photo) if data.photo else None
+    photo = clean_photo(data.photo) if data.photo else None
     incident = Incident(
         estate_id=estate.id, reported_by_id=actor.id, gate=(data.gate or "")[:60], incident_type=kind,
-        description=description, occurred_at=occurred_at, photo=data.photo or None, photo_type=mime,
+        description=description, occurred_at=occurred_at, photo=photo.content if photo else None,
+        photo_type=photo.mime if photo else None,
     )
     db.session.add(incident)
     db.session.flush()
     audit.record("incident.logged", incident, actor_id=actor.id,
                  after={"incident_type": kind.value, "gate": incident.gate, "occurred_at": occurred_at.isoformat(),
-                        "photo_bytes": len(data.photo) if data.photo else 0})
+                        "photo_bytes": len(photo.content) if photo else 0})
     db.session.commit()
     return incident
 
@@ -123,7 +121,7 @@ def get_photo(estate: Estate, incident_id: int, thumb: bool = False) -> tuple[by
     if not thumb:
         return row.photo, row.photo_type
     with Image.open(io.BytesIO(row.photo)) as original:
-        image = ImageOps.exif_transpose(original) or original
+        image = ImageOps.exif_transpose(original) or original  # a photo kept before portal.images
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
         out = io.BytesIO()
         image.convert("RGB").save(out, "JPEG", quality=80)
