@@ -91,6 +91,7 @@ def _app(database_url, tmp_path_factory):
             # Messages: the hook only logs (tests/test_outbox*.py choose their dispatcher), and a
             # job runs at once in the caller (huey's immediate mode; no queue file).
             "MESSAGE_DELIVERY": "portal.integrations.delivery:dev",
+            "MESSAGE_DELIVERY_COALESCE_MS": 0,  # at once, in the committing request (tests/test_delivery.py turns it on)
             "JOBS_IMMEDIATE": True,
             # Web push in DEV mode: a key pair made on first use, kept out of instance/.
             "VAPID_KEYS_FILE": str(tmp_path_factory.mktemp("push") / "vapid-keys.json"),

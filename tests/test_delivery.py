@@ -167,3 +167,60 @@ def test_the_visitor_arrived_notice_is_dispatched_without_an_extra_statement(app
 def db_dialect(app) -> str:
     with app.app_context():
         return db.engine.dialect.name
+
+
+def test_a_busy_moment_s_commits_share_one_hand_over_and_none_is_lost(app, dbs):
+    """With MESSAGE_DELIVERY_COALESCE_MS (production: 50 ms) the ids of web requests'
+    commits made within the window reach the dispatcher together, from the process's own
+    thread, after every commit; a dispatcher that fails once does not stop the ones after
+    it. Outside a request (a job, a command) the hand-over is immediate."""
+    import threading
+    import time
+
+    batches: list[list[int]] = []
+    arrived = threading.Event()
+    failures = [RuntimeError("queue down")]
+
+    def dispatcher(message_ids):
+        if failures:
+            raise failures.pop()
+        batches.append(list(message_ids))
+        arrived.set()
+
+    app.config.update(MESSAGE_DELIVERY=dispatcher, MESSAGE_DELIVERY_COALESCE_MS=200)
+
+    def commit_one(k: int) -> None:
+        with app.test_request_context("/"):
+            messaging.send_sms(f"+23480300000{k:02d}", f"Message {k}")
+            db.session.commit()
+
+    commit_one(0)  # the first hand-over fails: logged, the thread goes on
+    time.sleep(0.4)
+    threads = [threading.Thread(target=commit_one, args=(k,)) for k in range(1, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert arrived.wait(5)
+    deadline = time.monotonic() + 5
+    while sum(len(b) for b in batches) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ids = _outbox_ids(dbs)
+    assert sorted(i for b in batches for i in b) == ids[1:]  # each committed message once
+    assert len(batches) < 6  # shared hand-overs, not one per commit
+    batches.clear()
+    with app.app_context():  # a job: at once, before the commit returns
+        message_id = messaging.send_sms("+2348030000099", "From a job").id
+        db.session.commit()
+        assert batches == [[message_id]]
+
+
+def test_the_queue_dispatcher_spreads_a_batch_over_several_jobs(app, monkeypatch):
+    jobs = app.extensions["portal.jobs"]
+    enqueued = []
+    monkeypatch.setattr(jobs, "deliver", lambda message_id: enqueued.append([message_id]))
+    monkeypatch.setattr(jobs, "deliver_all", lambda ids: enqueued.append(list(ids)))
+    with app.app_context():
+        delivery.queue([7])
+        delivery.queue(list(range(1, 11)))
+    assert enqueued == [[7], [1, 2, 3, 4, 5, 6, 7, 8], [9, 10]]

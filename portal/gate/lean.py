@@ -140,7 +140,7 @@ class _Run:
     connection) it is that connection, and the session commits (a SAVEPOINT's release) and
     dispatches as usual: the same statements, in the test's transaction."""
 
-    _compiled: dict[int, tuple[str, dict]] = {}
+    _compiled: dict[int, str] = {}  # by statement (they are module constants)
 
     def __init__(self):
         bind = db.session.get_bind()
@@ -155,18 +155,27 @@ class _Run:
         self.wrote = False  # the write was sent (its outcome is unknown if the connection dies now)
 
     def __call__(self, statement: sa.Executable, params: dict, *, writes: bool = False) -> tuple | None:
-        sql, constants = self._compile(statement)
+        sql = self._compile(statement)
         self.wrote = self.wrote or writes
-        return self._psycopg.execute(sql, {**constants, **params}, prepare=True).fetchone()
+        return self._psycopg.execute(sql, params, prepare=True).fetchone()
 
     @classmethod
-    def _compile(cls, statement: sa.Executable) -> tuple[str, dict]:
+    def _compile(cls, statement: sa.Executable) -> str:
+        """The statement's SQL for psycopg, its constants (the enum values, numbers and
+        labels the statement was built with) written into it as literals: only what
+        changes per scan is sent as a parameter (fewer to convert on every call)."""
         found = cls._compiled.get(id(statement))
         if found is None:
-            compiled = statement.compile(dialect=db.engine.dialect)
-            constants = {name: value.value if isinstance(value, enum.Enum) else value
-                         for name, value in compiled.params.items() if value is not None}
-            found = cls._compiled[id(statement)] = (str(compiled), constants)
+            dialect = db.engine.dialect
+            compiled = statement.compile(dialect=dialect)
+            sql = str(compiled)
+            for name, value in compiled.params.items():
+                if value is None:
+                    continue
+                value = value.value if isinstance(value, enum.Enum) else value
+                literal = sa.literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+                sql = sql.replace(f"%({name})s", str(literal))
+            found = cls._compiled[id(statement)] = sql
         return found
 
     def commit(self, message_ids: list[int]) -> None:
@@ -189,18 +198,19 @@ class _Run:
         self._pooled.close()
 
 
-_ENGINES: dict[tuple[int, str], sa.Engine] = {}
+_ENGINES: dict[tuple[int, int], sa.Engine] = {}
 
 
 def _engine() -> sa.Engine:
-    """The lean path's connection pool, one per process and database: the app's database
+    """The lean path's connection pool, one per process and app engine: the app's database
     URL in autocommit mode, without a pre-ping (a connection that died is thrown away on
-    the error: `_transaction`). Made on first use, after gunicorn has forked."""
-    url = db.engine.url
-    key = (os.getpid(), url.render_as_string(hide_password=False))
+    the error: `_attempt`). Made on first use, after gunicorn has forked."""
+    app_engine = db.engine
+    key = (os.getpid(), id(app_engine))
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = _ENGINES.setdefault(key, sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False))
+        engine = _ENGINES.setdefault(key, sa.create_engine(app_engine.url, isolation_level="AUTOCOMMIT",
+                                                           pool_pre_ping=False))
     return engine
 
 

@@ -17,7 +17,7 @@ import json
 import re
 from datetime import date
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 from wtforms import DateField, DateTimeLocalField, ValidationError
@@ -146,7 +146,10 @@ def _json_problem() -> str | None:
         return "json"
     except ValueError:
         return None  # not JSON: the view answers as it always has
-    return "json" if _bad_json(data) else None
+    if _bad_json(data):
+        return "json"
+    g.json_body = data  # read once: the kiosk API's Body takes it from here
+    return None
 
 
 def _problem() -> str | None:

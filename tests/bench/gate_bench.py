@@ -42,6 +42,7 @@ import math
 import os
 import random
 import secrets
+import statistics
 import subprocess
 import sys
 import threading
@@ -65,7 +66,11 @@ GUARDS = 32
 MULTI_MAX_ENTRIES = 20
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 GATES = ("Main gate", "Back gate")
-WARM_CODES = 600  # wrk mode: fresh codes kept for the warm-up of each level
+WARM_CODES = 600  # python driver: (unused by wrk, which sizes its warm-up codes by ARRIVALS_PER_SECOND)
+# wrk mode: today's arrivals, fresh single-use passes made beside the seed (and kept for the
+# next run) so that no level runs out: this many per measured or warm-up second, more
+# than the fastest level scans.
+ARRIVALS_PER_SECOND = 2_000
 
 # --- database ------------------------------------------------------------------------------
 
@@ -273,10 +278,40 @@ def seed(url: str, password_hash: str, now: datetime) -> dict:
 
 
 def reset_passes(url: str, visit_ids: list[int]) -> None:
-    """Between levels: the benchmark's passes unused again (nobody inside, no entry taken)."""
+    """Between levels: the benchmark's passes unused again (nobody inside, no entry taken)
+    and valid now (a database reused days later)."""
     with psycopg.connect(_libpq_url(url)) as conn:
-        conn.execute("UPDATE visit SET entries_used = 0, people_inside = false WHERE id = ANY(%s)", (visit_ids,))
+        conn.execute("UPDATE visit SET entries_used = 0, people_inside = false,"
+                     " valid_from = least(valid_from, now() - interval '5 minutes'),"
+                     " valid_until = greatest(valid_until, now() + interval '1 day') WHERE id = ANY(%s)",
+                     (visit_ids,))
         conn.commit()
+
+
+def ensure_arrivals(url: str, wanted: int) -> list[int]:
+    """wrk mode: at least `wanted` of today's arrivals (purpose 'Arrival': single-use passes
+    valid now, one visitor each, hosts spread over the units), made as needed; their ids."""
+    with psycopg.connect(_libpq_url(url)) as conn:
+        ids = [i for (i,) in conn.execute("SELECT id FROM visit WHERE purpose = 'Arrival' ORDER BY id")]
+        rng = random.Random(len(ids))
+        while len(ids) < wanted:
+            missing = wanted - len(ids)
+            units = [rng.randint(1, UNITS) for _ in range(missing)]
+            made = [i for (i,) in conn.execute(
+                "INSERT INTO visit (estate_id, unit_id, host_user_id, created_by_id, pass_type, status, purpose,"
+                " valid_from, valid_until, weekdays, max_entries, entries_used, people_inside, qr_token,"
+                " visitor_code, created_at)"
+                " SELECT 1, u, u, u, 'SINGLE_USE', 'ACTIVE', 'Arrival', now() - interval '1 hour',"
+                "  now() + interval '1 day', '', 1, 0, false, t, c, now()"
+                " FROM unnest(%s::int[], %s::text[], %s::text[]) AS a(u, t, c)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (units, [secrets.token_urlsafe(24) for _ in units], _codes(rng, missing))).fetchall()]
+            conn.execute("INSERT INTO visit_guest (visit_id, estate_id, full_name, phone)"
+                         " SELECT id, 1, 'Visitor ' || id, '+23490' || lpad(id::text, 8, '0')"
+                         " FROM unnest(%s::int[]) AS id", (made,))
+            ids += made
+        conn.commit()
+    return ids
 
 
 # --- server -------------------------------------------------------------------------------
@@ -691,10 +726,8 @@ def profile(url: str, seeded: dict, pairs: int) -> None:
     import io
     import pstats
 
-    import sqlalchemy as sa
-
     from portal import create_app
-    from portal.extensions import db
+    from tests.wire_support import traced
 
     # The server's production environment (the config reads it when the app is made).
     os.environ.update({"GATEHOUSE_ENV": "production", "GATEHOUSE_DEV_MODE": "0"})
@@ -712,67 +745,45 @@ def profile(url: str, seeded: dict, pairs: int) -> None:
     headers = {"Authorization": f"Bearer {answer.get_json()['data']['access_token']}"}
     reset_passes(url, [vid for vid, _, _ in seeded["valid"]])
     passes = [qr for _, qr, _ in seeded["valid"]][: pairs + 1]
-    statements: list[tuple[str, float]] = []
-    started: list[float] = []
 
-    with app.app_context():
-        engine = db.engine
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):
-        started.append(time.perf_counter())
-
-    @sa.event.listens_for(engine, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):
-        statements.append((" ".join(statement.split()), time.perf_counter() - started.pop()))
-
-    @sa.event.listens_for(engine, "engine_connect")
-    def _connect(conn):
-        statements.append(("(pool checkout, with pre-ping if configured)", 0.0))
-
-    @sa.event.listens_for(engine, "commit")
-    def _commit(conn):
-        statements.append(("COMMIT", 0.0))
-
-    @sa.event.listens_for(engine, "rollback")
-    def _rollback(conn):
-        statements.append(("ROLLBACK", 0.0))
-
-    def call(path: str, qr: str) -> tuple[int, list[tuple[str, float]], float]:
-        statements.clear()
-        t0 = time.perf_counter()
+    def call(path: str, qr: str) -> tuple[int, float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
         response = client.post(path, json={"qr_token": qr, "gate": GATES[0], "device_id": device}, headers=headers)
-        return response.status_code, list(statements), time.perf_counter() - t0
+        return response.status_code, time.perf_counter() - t0, time.process_time() - c0
 
-    for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # warm up, then show the SQL
-        status, sql, _ = call(path, passes[0])
-        print(f"{path} -> {status}: {len(sql)} round trips (BEGIN is sent with the first statement)")
-        for text, seconds in sql:
-            print(f"  {seconds * 1000:6.2f} ms  {text[:150]}")
+    for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # warm up (prepares the statements)
+        call(path, passes[0])
+    reset_passes(url, [vid for vid, _, _ in seeded["valid"]][:1])
+    for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # what crosses the wire (libpq's trace)
+        with traced() as wire:
+            status, _, _ = call(path, passes[0])
+        print(f"{path} -> {status}: {wire.round_trips} round trips, {len(wire.statements)} statements")
+        for text in wire.statements:
+            print(f"    {text[:150]}")
     half = len(passes) // 2
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for qr in passes[1:half]:  # without the profiler: CPU time of this process per request
         for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):
             call(path, qr)
     n = 2 * (half - 1)
-    print(f"without profiler: {(time.process_time() - cpu0) / n * 1000:.2f} ms CPU (Flask + SQLAlchemy + psycopg)"
-          f" and {(time.perf_counter() - wall0) / n * 1000:.2f} ms wall per request, scan and checkout alike")
-    totals = {"scan": [0, 0.0, 0.0], "checkout": [0, 0.0, 0.0]}  # queries, db seconds, wall seconds
+    print(f"without profiler: {(time.process_time() - cpu0) / n * 1000:.2f} ms CPU in this process (Flask, the"
+          f" app, psycopg) and {(time.perf_counter() - wall0) / n * 1000:.2f} ms wall per request, scan and"
+          " checkout alike")
+    totals = {"scan": [0.0, 0.0], "checkout": [0.0, 0.0]}  # wall seconds, CPU seconds
     profiler = cProfile.Profile(time.process_time)  # CPU time: waiting on PostgreSQL is not counted
     profiler.enable()
     for qr in passes[half:]:
         for kind, path in (("scan", "/api/v1/checkin/scan"), ("checkout", "/api/v1/checkin/checkout")):
-            status, sql, wall = call(path, qr)
+            status, wall, cpu = call(path, qr)
             if status != 200:
                 print(f"  {kind} {status}")
-            totals[kind][0] += len(sql)
-            totals[kind][1] += sum(seconds for _, seconds in sql)
-            totals[kind][2] += wall
+            totals[kind][0] += wall
+            totals[kind][1] += cpu
     profiler.disable()
     n = len(passes) - half
-    for kind, (queries, db_s, wall_s) in totals.items():
-        print(f"{kind}: {queries / n:.1f} round trips, {wall_s / n * 1000:.2f} ms per request in process, "
-              f"of which {db_s / n * 1000:.2f} ms waiting on PostgreSQL (profiler on)")
+    for kind, (wall_s, cpu_s) in totals.items():
+        print(f"{kind}: {wall_s / n * 1000:.2f} ms per request in process, of which {(wall_s - cpu_s) / n * 1000:.2f}"
+              " ms waiting (on PostgreSQL) (profiler on)")
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     by_package: collections.Counter = collections.Counter()
@@ -865,6 +876,31 @@ def report(results: list[dict], levels: list[int]) -> str:
     return "\n".join(lines)
 
 
+def medians(runs: list[dict]) -> list[dict]:
+    """One result per endpoint and level: the median of its runs' throughput, latencies and
+    CPU figures; errors added up."""
+    grouped: dict[tuple[str, int], list[dict]] = collections.defaultdict(list)
+    for r in runs:
+        grouped[r["mode"], r["clients"]].append(r)
+    out = []
+    for group in grouped.values():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first = group[0]
+        errors: collections.Counter = collections.Counter()
+        for r in group:
+            errors.update(r["errors"])
+        endpoints = {kind: {key: statistics.median(r["endpoints"][kind][key] for r in group)
+                            for key in first["endpoints"][kind]} for kind in first["endpoints"]}
+        cpu = {key: statistics.median(r["cpu_cores"][key] for r in group) for key in first["cpu_cores"]}
+        out.append({**first, "endpoints": endpoints, "cpu_cores": cpu, "errors": dict(errors),
+                    "duration": statistics.median(r["duration"] for r in group),
+                    "exhausted": any(r["exhausted"] for r in group),
+                    "recycled_uses": sum(r["recycled_uses"] for r in group), "per_client": None, "run": "median"})
+    return out
+
+
 def targets(results: list[dict]) -> str:
     by = {(r["mode"], r["clients"]): r for r in results}
     out = []
@@ -896,6 +932,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-db", action="store_true", help="skip create + seed (the last run's database)")
     parser.add_argument("--only", choices=("scan", "ping"), help="run only one endpoint's levels")
     parser.add_argument("--pairs", type=int, default=300, help="profile: scan + checkout pairs (default 300)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs of every level, order alternating (scan first, then ping first, ...); the "
+                             "figures are the median (default: 3 with wrk, 1 with the python driver)")
     parser.add_argument("--driver", choices=("python", "wrk"), default=os.environ.get("BENCH_DRIVER", "python"),
                         help="python: scan + checkout pairs from Python threads, with per-client figures; "
                              "wrk: scans only (POST checkin/manual of fresh codes) from wrk")
@@ -944,6 +983,16 @@ def main(argv: list[str] | None = None) -> int:
         state_file.write_text(json.dumps(seeded))
     visit_ids = [vid for vid, _, _ in seeded["valid"]]
     passes = [(qr, multi) for _, qr, multi in seeded["valid"]]
+    repeat = args.repeat or (3 if args.driver == "wrk" else 1)
+    warm_codes = WARM_CODES
+    if args.driver == "wrk" and args.only != "ping":
+        warm_codes = math.ceil(ARRIVALS_PER_SECOND * max(args.warmup, 0))
+        wanted = math.ceil(ARRIVALS_PER_SECOND * (args.duration + max(args.warmup, 0))) - len(visit_ids)
+        t = time.perf_counter()
+        arrivals = ensure_arrivals(url, wanted)
+        visit_ids = visit_ids + arrivals
+        print(f"{len(arrivals):,} arrivals (fresh single-use passes) beside the seed's {len(seeded['valid']):,} valid "
+              f"passes, ready in {time.perf_counter() - t:.1f} s", flush=True)
 
     idle_load = machine_busy()
     print(f"before the run, other processes kept {idle_load:.2f} of {os.cpu_count()} cores busy"
@@ -968,22 +1017,25 @@ def main(argv: list[str] | None = None) -> int:
         wanted = max(levels)
         tokens = kiosk_tokens(args.port, seeded["guards"], wanted) if args.only != "ping" else []
         base = {"port": args.port, "server_pid": server.pid, "database": _libpq_url(url).rsplit("/", 1)[1], "duration": args.duration, "warmup": args.warmup}
-        for mode in ("scan", "ping"):
-            if args.only and mode != args.only:
-                continue
-            for n in levels:
-                cfg = {**base, "mode": mode, "clients": n}
-                if mode == "scan":
-                    reset_passes(url, visit_ids)
-                    random.Random(n).shuffle(passes)
-                    random.Random(n).shuffle(codes)
-                    cfg.update(passes=passes, tokens=tokens[:n], codes=codes[:-WARM_CODES], warm_codes=codes[-WARM_CODES:])
-                r = run_wrk(cfg) if args.driver == "wrk" else run_driver(cfg)
-                results.append(r)
-                main_kind = "scan" if mode == "scan" else "ping"
-                e = r["endpoints"].get(main_kind, {})
-                print(f"  {mode:<5} x{n:<3} {e.get('rps', 0):7.0f} req/s  p95 {e.get('p95', float('nan')):6.1f} ms"
-                      f"  errors {sum(r['errors'].values())}", flush=True)
+        for run in range(repeat):
+            for mode in ("scan", "ping") if run % 2 == 0 else ("ping", "scan"):
+                if args.only and mode != args.only:
+                    continue
+                for n in levels:
+                    cfg = {**base, "mode": mode, "clients": n}
+                    if mode == "scan":
+                        reset_passes(url, visit_ids)
+                        random.Random(n + 100 * run).shuffle(passes)
+                        random.Random(n + 100 * run).shuffle(codes)
+                        cfg.update(passes=passes, tokens=tokens[:n], codes=codes[:len(codes) - warm_codes],
+                                   warm_codes=codes[len(codes) - warm_codes:])
+                    r = run_wrk(cfg) if args.driver == "wrk" else run_driver(cfg)
+                    r["run"] = run + 1
+                    results.append(r)
+                    main_kind = "scan" if mode == "scan" else "ping"
+                    e = r["endpoints"].get(main_kind, {})
+                    print(f"  run {run + 1}  {mode:<5} x{n:<3} {e.get('rps', 0):7.0f} req/s  "
+                          f"p95 {e.get('p95', float('nan')):6.1f} ms  errors {sum(r['errors'].values())}", flush=True)
     finally:
         server.terminate()
         try:
@@ -991,14 +1043,18 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         clear_job_queue(args.redis_url)
+    runs = results
+    results = medians(runs)
     print()
+    if repeat > 1:
+        print(f"Median of {repeat} runs per level (each run's figures above):")
     print(report(results, levels))
     print()
     print(targets(results))
     (ROOT / "test-artifacts" / "bench-gate.json").write_text(json.dumps(
         {"date": now.isoformat(), "cores": os.cpu_count(), "busy_before": idle_load, "workers": args.workers, "threads": args.threads,
          "worker_class": args.worker_class, "redis": bool(args.redis_url), "worker_connections": args.worker_connections, "driver": args.driver,
-         "results": results}, indent=1))
+         "repeat": repeat, "results": results, "runs": runs}, indent=1))
     return 0
 
 

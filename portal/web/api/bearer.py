@@ -53,7 +53,9 @@ class Body:
     with every bad field at once."""
 
     def __init__(self):
-        data = request.get_json(silent=True, force=True) if request.data else {}
+        data = g.get("json_body")  # parsed by the request check (portal/web/inputs.py)
+        if data is None:
+            data = request.get_json(silent=True, force=True) if request.data else {}
         if not isinstance(data, dict):
             raise ValidationFailed({"body": _l("Send a JSON object.")}, _l("The request body is not a JSON object."))
         self.data = data
