@@ -197,3 +197,20 @@ def test_the_supervisors_gate_links_stay_within_two_lines(new_page):
     expect(page.locator("#gate-more > summary")).to_have_class("current")
     assert_no_horizontal_scroll(page)
     _shot(page, "phone_supervisor_passes_es.png")
+
+
+def _as_without_details_content(route) -> None:
+    """app.css as a browser without ::details-content (Safari before 18.4) applies it."""
+    body = route.fetch().text().replace("selector(::details-content)", "selector(::no-such-element)")
+    route.fulfill(body=body, headers={"content-type": "text/css"})
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_every_link_is_reachable_without_details_content(new_page, viewport):
+    page = new_page(viewport)
+    page.route("**/css/app.css*", _as_without_details_content)
+    page.goto("/login")
+    sign_in(page, ADMIN)
+    page.locator("#admin-menu > summary").click()  # on a desktop too: the summary stays
+    page.locator("#menu-group-estate > summary").click()  # each group opens by itself
+    expect(page.locator("#nav-units")).to_be_visible()
