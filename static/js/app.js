@@ -127,15 +127,17 @@
   });
 })();
 
-// The admin menu's group dropdowns (wide screens): a click elsewhere or Escape closes them.
+// The admin menu's group dropdowns (wide screens) and an area's "More" links: a click
+// elsewhere or Escape closes them.
 (function () {
+  var DROPDOWNS = ".menu-group > details, details.nav-more";
   function closeGroups(except) {
-    document.querySelectorAll(".menu-group > details[open]").forEach(function (d) {
+    document.querySelectorAll(".menu-group > details[open], details.nav-more[open]").forEach(function (d) {
       if (d !== except) d.open = false;
     });
   }
   document.addEventListener("click", function (event) {
-    var inside = event.target.closest ? event.target.closest(".menu-group > details") : null;
+    var inside = event.target.closest ? event.target.closest(DROPDOWNS) : null;
     closeGroups(inside);
   });
   document.addEventListener("keydown", function (event) {

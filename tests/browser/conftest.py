@@ -282,6 +282,23 @@ def _free_gate_devices(request):
     yield
 
 
+@pytest.fixture
+def demo_languages_kept(browser_database_url):
+    """For tests that switch demo users' language (which saves their choice): the other
+    browser tests expect the demo's languages, so each such test puts them back."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(browser_database_url)
+    with engine.connect() as conn:
+        saved = conn.execute(sa.text("SELECT id, preferred_language FROM user_account")).all()
+    yield
+    with engine.begin() as conn:
+        for user_id, language in saved:
+            conn.execute(sa.text("UPDATE user_account SET preferred_language = :lang WHERE id = :id"),
+                         {"lang": language, "id": user_id})
+    engine.dispose()
+
+
 def insert_pass(db, name: str, *, starts: timedelta = timedelta(hours=-1), ends: timedelta = timedelta(hours=4),
                 entries_used: int = 0, phone: str = "+2348091234567", plate: str = "LAG777GH") -> tuple[int, str]:
     """A fresh SINGLE_USE pass in greenpark for `name` (unit A12, the demo resident as

@@ -17,26 +17,10 @@ from tests.browser.test_role_homes import (
     until_new_page,
 )
 
-pytestmark = pytest.mark.browser
+# These tests switch demo users to Spanish, which saves their choice: each puts them back.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_languages_kept")]
 
 ADMIN = "admin@greenpark.test"
-
-
-@pytest.fixture(autouse=True)
-def _languages_kept(browser_database_url):
-    """These tests switch demo users to Spanish (which saves their choice): the other
-    browser tests expect the demo's languages, so each test puts them back."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(browser_database_url)
-    with engine.connect() as conn:
-        saved = conn.execute(sa.text("SELECT id, preferred_language FROM user_account")).all()
-    yield
-    with engine.begin() as conn:
-        for user_id, language in saved:
-            conn.execute(sa.text("UPDATE user_account SET preferred_language = :lang WHERE id = :id"),
-                         {"lang": language, "id": user_id})
-    engine.dispose()
 
 
 def _shot(page, name: str, full_page: bool = False) -> None:

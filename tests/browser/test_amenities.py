@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_role_homes import admin_link, choose_language, sign_in, until_new_page
+from tests.browser.test_role_homes import (
+    admin_link,
+    area_link,
+    choose_language,
+    sign_in,
+    until_new_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +77,7 @@ def spanish_resident(browser_database_url, live_server):
 
 
 def _open_amenity(page, name: str, day: date) -> None:
-    until_new_page(page, page.locator("#nav-amenities").click)
+    until_new_page(page, area_link(page, "nav-amenities").click)
     until_new_page(page, page.locator(".amenity-cards a").filter(has_text=name).click)
     page.fill("#date", day.isoformat())  # the grid follows the date (HTMX)
     expect(page).to_have_url(re.compile(rf"date={day.isoformat()}"))
@@ -111,7 +117,7 @@ def test_resident_books_cancels_waits_for_approval_and_meets_the_weekly_limit(ne
     page.screenshot(path=str(SCREENSHOTS / f"amenity_day_grid_{lang}_phone.png"), full_page=True)
     _book(page, case)
     expect(page.locator("#messages")).to_contain_text(case["booked"])
-    until_new_page(page, page.locator("#nav-amenities").click)
+    until_new_page(page, area_link(page, "nav-amenities").click)
     until_new_page(page, page.locator("#my-bookings").click)
     card = page.locator(".booking-cards li").filter(has_text="Tennis court").first
     expect(card).to_contain_text(case["confirmed"])

@@ -76,6 +76,16 @@ def admin_link(page: Page, link_id: str):
     return link
 
 
+def area_link(page: Page, link_id: str):
+    """The resident's or the guard's link `link_id`, made visible: on a phone the less used
+    ones sit behind "More"."""
+    link = page.locator(f"#{link_id}")
+    if not link.is_visible():
+        page.locator(f"details.nav-more:has(#{link_id}) > summary").click()
+    expect(link).to_be_visible()
+    return link
+
+
 def assert_no_horizontal_scroll(page: Page) -> None:
     widths = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
