@@ -152,24 +152,28 @@ def issue(estate_slug: str, login: str, password: str, device_id: str, now: date
 
 @functools.lru_cache(maxsize=4096)
 def _decoded(raw: str, key: bytes):
-    """The token's claims if its signature holds (JoseError, ValueError or TypeError if
-    not). Cached: a gate device sends the same token on every scan for an hour, and the
-    signature of a given string under a given key never changes; what does (expiry,
-    revocation) is checked on every request."""
+    """The token's claims if its signature, algorithm, issuer and claim types hold
+    (JoseError, ValueError or TypeError if not; checked as of its own issue time). Cached:
+    a gate device sends the same token on every scan for an hour, and none of this can
+    change for a given string under a given key; what does (expiry, revocation) is checked
+    on every request."""
     claims = jwt.decode(raw, key, claims_options={
         "iss": {"essential": True, "value": ISSUER},
         "sub": {"essential": True}, "jti": {"essential": True}, "exp": {"essential": True},
     })
     if claims.header.get("alg") != ALGORITHM:
         raise ValueError("unexpected algorithm")
+    claims.validate(now=int(claims["iat"]), leeway=0)
     return claims
 
 
 def _claims(raw: str, now: datetime) -> dict:
     try:
         claims = _decoded(raw, _key())
-        claims.validate(now=int(now.timestamp()), leeway=0)
-    except (JoseError, ValueError, TypeError) as exc:
+        moment = now.timestamp()
+        if claims["exp"] < moment or claims.get("nbf", moment) > moment:  # authlib's rules, leeway 0
+            raise InvalidToken()
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise InvalidToken() from exc
     return claims
 

@@ -80,6 +80,13 @@ def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
     return prefs
 
 
+def event_channels(user: User, event: str) -> dict[str, bool]:
+    """For the senders: the user's choice of each channel for `event` (defaults filled in)."""
+    chosen = (user.notification_prefs or {}).get(event) or {}
+    return {"email": bool(chosen.get("email", True)), "sms": bool(chosen.get("sms", event in _DEFAULT_SMS)),
+            "push": bool(chosen.get("push", True))}
+
+
 def wants_notification(user: User, event: str, channel: str) -> bool:
     """For the senders: does `user` want `event` by `channel` ("email", "sms" or "push")?"""
     return notification_prefs(user).get(event, {}).get(channel, False)

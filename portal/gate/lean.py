@@ -33,7 +33,7 @@ import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from psycopg.types.json import Json
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from portal import audit
 from portal.extensions import db
@@ -320,38 +320,45 @@ _BOX_COLUMNS = ("channel", "recipient", "subject", "body", "estate_id", "languag
 
 def _with_notices(take_and_record: sa.Select, taken: sa.CTE) -> sa.Select:
     """`service._take_and_record` for an entry, plus the host's notices, written only if the
-    entry was taken: the email/SMS rows (parallel arrays, unnested), one PUSH row per
-    device of the host (`INSERT … SELECT … FROM push_subscription`, as messaging does) and
-    the bell's notification. Returns the outbox ids after the take's columns."""
+    entry was taken: the email/SMS rows, one PUSH row per device of the host (`INSERT …
+    SELECT … FROM push_subscription`, as messaging does) and the bell's notification. The
+    notice travels as one JSON parameter (`n`, made by `_notice`; one value to send instead
+    of a dozen): {"language", "messages": [{channel, recipient, subject, body}], "push_user",
+    "push_title", "push_body", "bell_user", "bell_params", "bell_link"}. Returns the outbox
+    ids after the take's columns."""
     subscriptions = PushSubscription.__table__
+    notice = sa.bindparam("n", type_=sa.JSON)
 
-    def fixed(name: str, column: str | None = None):
-        kind = _BOX.c[column or name].type
-        return sa.cast(sa.bindparam(f"o_{name}", type_=kind), kind)
+    def field(name: str, kind):
+        return sa.cast(notice[name].as_string(), kind)
 
-    def listed(name: str):
-        return sa.func.unnest(sa.bindparam(f"o_{name}s", type_=ARRAY(sa.String)))
-
-    shared = {"estate_id": fixed("estate_id"), "language": fixed("language"), "reason": fixed("reason"),
-              "created_at": fixed("created_at"), "next_attempt_at": fixed("next_attempt_at")}
-    mail = sa.select(*({"channel": listed("channel"), "recipient": listed("recipient"),
-                        "subject": listed("subject"), "body": listed("body"), **shared}[name]
-                       for name in _BOX_COLUMNS)).select_from(taken)
+    messages = sa.func.json_to_recordset(notice["messages"]).table_valued(
+        sa.column("channel", sa.String), sa.column("recipient", sa.String), sa.column("subject", sa.String),
+        sa.column("body", sa.Text)).render_derived(name="m", with_types=True)
+    shared = {"estate_id": sa.bindparam("b_estate_id", type_=_BOX.c.estate_id.type),
+              "language": field("language", _BOX.c.language.type),
+              "reason": sa.literal("visitor_arrived", _BOX.c.reason.type),
+              "created_at": sa.bindparam("b_now", type_=_BOX.c.created_at.type),
+              "next_attempt_at": sa.bindparam("n_deadline", type_=_BOX.c.next_attempt_at.type)}
+    mail = sa.select(*({"channel": messages.c.channel, "recipient": messages.c.recipient,
+                        "subject": messages.c.subject, "body": messages.c.body, **shared}[name]
+                       for name in _BOX_COLUMNS)).select_from(taken.join(messages, sa.true()))
     pushed = sa.select(*({"channel": sa.literal("PUSH", _BOX.c.channel.type),
                           "recipient": sa.cast(subscriptions.c.id, _BOX.c.recipient.type),
-                          "subject": fixed("push_title", "subject"), "body": fixed("push_body", "body"), **shared}[name]
+                          "subject": field("push_title", _BOX.c.subject.type),
+                          "body": field("push_body", _BOX.c.body.type), **shared}[name]
                          for name in _BOX_COLUMNS)).select_from(taken.join(subscriptions, sa.true())).where(
-        subscriptions.c.user_id == sa.bindparam("o_push_user", type_=subscriptions.c.user_id.type))
+        subscriptions.c.user_id == field("push_user", subscriptions.c.user_id.type))
     sent = (sa.insert(_BOX).from_select(list(_BOX_COLUMNS), sa.union_all(mail, pushed), include_defaults=False)
             .returning(_BOX.c.id).cte("sent"))
-    bell = {"estate_id": sa.bindparam("b_estate_id", type_=_NOTE.c.estate_id.type),
-            "user_id": sa.bindparam("n_user", type_=_NOTE.c.user_id.type),
+    bell_user = field("bell_user", _NOTE.c.user_id.type)
+    bell = {"estate_id": sa.bindparam("b_estate_id", type_=_NOTE.c.estate_id.type), "user_id": bell_user,
             "kind": sa.literal("visitor_arrived", _NOTE.c.kind.type),
-            "params": sa.bindparam("n_params", type_=_NOTE.c.params.type),
-            "link": sa.bindparam("n_link", type_=_NOTE.c.link.type),
+            "params": sa.type_coerce(notice["bell_params"], _NOTE.c.params.type),
+            "link": field("bell_link", _NOTE.c.link.type),
             "created_at": sa.bindparam("b_now", type_=_NOTE.c.created_at.type)}
     note = (sa.insert(_NOTE).from_select(list(bell), sa.select(*bell.values()).select_from(taken)
-                                         .where(sa.bindparam("n_user", type_=_NOTE.c.user_id.type).is_not(None)))
+                                         .where(bell_user.is_not(None)))
             .cte("bell"))
     ids = sa.select(sa.func.array_agg(aggregate_order_by(sent.c.id, sent.c.id))).scalar_subquery()
     return take_and_record.add_columns(ids).add_cte(sent, note)
@@ -377,23 +384,18 @@ def _record(run: _Run, take: sa.Select, found: Found, event_type: GateEventType,
 def _notice_params(found: Found, now: datetime) -> dict[str, Any]:
     """The notice parameters of `_ENTRY`: what `service.arrival_notice` says to the host."""
     visit, host = found.visit, found.visit.host
-    none = {"o_channels": [], "o_recipients": [], "o_subjects": [], "o_bodys": [], "o_push_user": None,
-            "o_push_title": "", "o_push_body": "", "n_user": None, "n_params": Json({}), "n_link": "",
-            "o_estate_id": found.estate.id, "o_language": "", "o_reason": "visitor_arrived", "o_created_at": now,
-            "o_next_attempt_at": now + SWEEP_AFTER}
     if host is None:
-        return none
+        return {"n": Json({"language": "", "messages": []}), "n_deadline": now + SWEEP_AFTER}
     names = ", ".join(name for name, _phone, _plate in visit.visitors if name)
     notice = service.arrival_notice(found.estate, host, visit.id, visit.unit_number, names, now)
-    messages = notice.messages
-    params = {**none, "o_channels": [m[0] for m in messages], "o_recipients": [m[1] for m in messages],
-              "o_subjects": [m[2] for m in messages], "o_bodys": [m[3] for m in messages],
-              "o_language": notice.language, "n_user": host.id, "n_params": Json(notice.params),
-              "n_link": notice.link[:300]}
+    document = {"language": notice.language,
+                "messages": [{"channel": channel, "recipient": recipient, "subject": subject, "body": body}
+                             for channel, recipient, subject, body in notice.messages],
+                "bell_user": host.id, "bell_params": notice.params, "bell_link": notice.link[:300]}
     if notice.push is not None and web_push.enabled(current_app.config):
-        params.update(o_push_user=host.id, o_push_title=notice.push.title[:200],
-                      o_push_body=web_push.payload(notice.push, notice.language))
-    return params
+        document.update(push_user=host.id, push_title=notice.push.title[:200],
+                        push_body=web_push.payload(notice.push, notice.language))
+    return {"n": Json(document), "n_deadline": now + SWEEP_AFTER}
 
 
 def _taken(found: Found, row: tuple, ctx: GateContext, now: datetime, action: str) -> Taken:

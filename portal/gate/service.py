@@ -9,6 +9,7 @@ denied, writes a GateEvent; entries and exits also write an audit record."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, links, notifications
-from portal.accounts.profile import wants_notification
+from portal.accounts.profile import event_channels
 from portal.errors import Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
@@ -509,6 +510,17 @@ class ArrivalNotice:
     link: str
 
 
+@functools.lru_cache(maxsize=16)
+def _arrival_texts(language: str) -> tuple[str, str, str]:
+    """The notice's title and its two sentences (with and without the visitors' names), in
+    `language`, as templates: translated once per process (the catalogues do not change
+    while it runs), then filled in per scan."""
+    with force_locale(language):
+        return (gettext("Your visitor has arrived"),
+                gettext("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s."),
+                gettext("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s."))
+
+
 def arrival_notice(estate: Estate, host: User, visit_id: int, unit_number: str, names: str,
                    now: datetime) -> ArrivalNotice:
     """The host's "your visitor has arrived" notice (`names`: the visitors' names, joined),
@@ -519,20 +531,16 @@ def arrival_notice(estate: Estate, host: User, visit_id: int, unit_number: str, 
     push = None
     link = links.visit_for_resident(estate, visit_id)
     language = host.preferred_language or estate.default_language
-    with force_locale(language):
-        if names:
-            body = _l("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
-                      visitor=names, estate=estate.name, unit=unit_number, time=local)
-        else:
-            body = _l("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s.",
-                      estate=estate.name, unit=unit_number, time=local)
-        title = str(_l("Your visitor has arrived"))
-        if host.email and wants_notification(host, "visitor_arrived", "email"):
-            messages.append(("EMAIL", host.email, title, str(body)))
-        if host.phone and wants_notification(host, "visitor_arrived", "sms"):
-            messages.append(("SMS", host.phone, "", str(body)))
-        if wants_notification(host, "visitor_arrived", "push"):  # to each of the host's devices, if any
-            push = PushNotice(host.id, title, str(body), link, tag=f"visit-{visit_id}")
+    title, named, anonymous = _arrival_texts(language)
+    values = {"estate": estate.name, "unit": unit_number, "time": local}
+    body = named % {"visitor": names, **values} if names else anonymous % values
+    wanted = event_channels(host, "visitor_arrived")
+    if host.email and wanted["email"]:
+        messages.append(("EMAIL", host.email, title, body))
+    if host.phone and wanted["sms"]:
+        messages.append(("SMS", host.phone, "", body))
+    if wanted["push"]:  # to each of the host's devices, if any
+        push = PushNotice(host.id, title, body, link, tag=f"visit-{visit_id}")
     params = {"visit_id": visit_id, "visitor": names, "unit": unit_number, "time": local, "estate": estate.name}
     return ArrivalNotice(messages, push, language, params, link)
 
