@@ -65,7 +65,7 @@ from portal.visits.rules import entry_refusal, exit_refusal
 
 def available() -> bool:
     """The lean path runs on PostgreSQL (its data-modifying WITH); SQLite takes the general one."""
-    return db.session.get_bind().dialect.name == "postgresql"
+    return db.engine.dialect.name == "postgresql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +143,8 @@ class _Run:
     _compiled: dict[int, str] = {}  # by statement (they are module constants)
 
     def __init__(self):
-        bind = db.session.get_bind()
-        self._session_owned = isinstance(bind, sa.Connection)
+        # (read off the session factory: no session is made for a scan in production)
+        self._session_owned = isinstance(db.session.session_factory.kw.get("bind"), sa.Connection)
         if self._session_owned:
             self._pooled = None
             self._psycopg = db.session.connection().connection.driver_connection

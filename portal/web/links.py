@@ -4,9 +4,10 @@ host, or outside a request on PUBLIC_BASE_URL (else SERVER_NAME, else localhost)
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 from portal import links
 
@@ -21,6 +22,21 @@ def _url(endpoint: str, external: bool = False, **values) -> str:
     return adapter.build(endpoint, values, force_external=external)
 
 
+@functools.lru_cache(maxsize=1024)
+def _visit_path(script_root: str, estate_slug: str) -> tuple[str, str]:
+    """A resident's visit page as the text around its id (every gate entry makes one)."""
+    marker = "987654321"
+    head, _, tail = url_for("resident.visit_detail", estate_slug=estate_slug, visit_id=int(marker)).rpartition(marker)
+    return head, tail
+
+
+def visit_for_resident(estate, visit_id: int) -> str:
+    if not has_request_context():
+        return _url("resident.visit_detail", estate_slug=estate.slug, visit_id=visit_id)
+    head, tail = _visit_path(request.script_root, estate.slug)
+    return f"{head}{visit_id}{tail}"
+
+
 def absolute(endpoint: str, **values) -> str:
     """An absolute URL of the portal, in a request or outside one (an email's footer)."""
     return _url(endpoint, external=True, **values)
@@ -29,8 +45,7 @@ def absolute(endpoint: str, **values) -> str:
 def init_app(app: Flask) -> None:
     links.register(
         app,
-        visit_for_resident=lambda estate, visit_id: _url("resident.visit_detail", estate_slug=estate.slug,
-                                                         visit_id=visit_id),
+        visit_for_resident=visit_for_resident,
         walk_in_for_resident=lambda estate, walk_in_id: _url("resident.walkin_detail", estate_slug=estate.slug,
                                                              walk_in_id=walk_in_id),
         gate_home=lambda estate: _url("gate.home", estate_slug=estate.slug),
