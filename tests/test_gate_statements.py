@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.gate import lean
 from portal.models import AuditLog, GateEvent, GateEventType, GateMethod, Membership, Visit
 from tests.test_api_kiosk import kiosk_for
 from tests.wire_support import traced
@@ -213,7 +214,9 @@ def test_in_production_a_kiosk_scan_or_checkout_is_two_round_trips_on_postgresql
     for name, path, body in (("scan", "/checkin/scan", {"qr_token": visits[1].qr_token}),
                              ("manual", "/checkin/manual", {"visitor_code": visits[2].visitor_code}),
                              ("checkout", "/checkin/checkout", {"visit_id": visits[2].id})):
-        with traced() as wire:
+        with app.app_context():
+            own = lean._connection()  # this thread's connection of the lean path (the test client's too)
+        with traced([own]) as wire:
             answer = kiosk.post(path, body)
         assert answer.status_code == 200, answer.get_json()
         listing = "\n".join(f"  {s[:120]}" for s in wire.statements)

@@ -22,8 +22,11 @@ always takes the general path."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -132,10 +135,10 @@ class _Run:
     (its constant parameters kept aside) and sent as a prepared statement; the first row or
     None. `commit(ids)` ends the unit and hands the outbox ids to the delivery hook.
 
-    In production the connection comes from the lean path's own pool (`_engine`): in
-    autocommit mode, so the lookup and the write are a statement each, the write atomic on
-    its own (a data-modifying WITH is one statement), and no BEGIN, COMMIT or pre-ping is
-    sent: two round trips a scan. No ORM session either: its bookkeeping cost more than
+    In production the connection is the thread's own (`_connection`), in autocommit mode:
+    the lookup and the write are a statement each, the write atomic on its own (a
+    data-modifying WITH is one statement), and no BEGIN, COMMIT or pre-ping is sent: two
+    round trips a scan. No ORM session either: its bookkeeping cost more than
     the two statements. Under a test's rolled-back transaction (the session bound to one
     connection) it is that connection, and the session commits (a SAVEPOINT's release) and
     dispatches as usual: the same statements, in the test's transaction."""
@@ -146,11 +149,9 @@ class _Run:
         # (read off the session factory: no session is made for a scan in production)
         self._session_owned = isinstance(db.session.session_factory.kw.get("bind"), sa.Connection)
         if self._session_owned:
-            self._pooled = None
             self._psycopg = db.session.connection().connection.driver_connection
         else:
-            self._pooled = _engine().raw_connection()
-            self._psycopg = self._pooled.driver_connection
+            self._psycopg = _connection()
         self._done = False
         self.wrote = False  # the write was sent (its outcome is unknown if the connection dies now)
 
@@ -190,28 +191,40 @@ class _Run:
 
     def close(self) -> None:
         """End it: in a test's transaction, rolled back unless committed (the general path
-        starts afresh); the pool's connection goes back (it never holds a transaction)."""
-        if self._session_owned:
-            if not self._done:
-                db.session.rollback()
-            return
-        self._pooled.close()
+        starts afresh); this thread's connection stays open (it never holds a transaction)."""
+        if self._session_owned and not self._done:
+            db.session.rollback()
 
 
-_ENGINES: dict[tuple[int, int], sa.Engine] = {}
+_DSNS: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+_local = threading.local()
 
 
-def _engine() -> sa.Engine:
-    """The lean path's connection pool, one per process and app engine: the app's database
-    URL in autocommit mode, without a pre-ping (a connection that died is thrown away on
-    the error: `_attempt`). Made on first use, after gunicorn has forked."""
-    app_engine = db.engine
-    key = (os.getpid(), id(app_engine))
-    engine = _ENGINES.get(key)
-    if engine is None:
-        engine = _ENGINES.setdefault(key, sa.create_engine(app_engine.url, isolation_level="AUTOCOMMIT",
-                                                           pool_pre_ping=False))
-    return engine
+def _connection() -> psycopg.Connection:
+    """This thread's connection of the lean path to the app's database: in autocommit mode,
+    without a pre-ping (one that died is thrown away on the error: `_attempt`), kept for the
+    thread's life (a gunicorn worker's thread serves request after request). Made on first
+    use, after gunicorn has forked."""
+    engine = db.engine
+    dsn = _DSNS.get(engine)
+    if dsn is None:
+        dsn = _DSNS.setdefault(engine, engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    connections = _local.__dict__.setdefault("connections", {})
+    key = (os.getpid(), dsn)
+    conn = connections.get(key)
+    if conn is None or conn.closed:
+        conn = connections[key] = psycopg.connect(dsn, autocommit=True)
+    return conn
+
+
+def _discard(dead: psycopg.Connection) -> None:
+    """Forget (and close) a connection of this thread that died."""
+    connections = _local.__dict__.get("connections", {})
+    for key, conn in list(connections.items()):
+        if conn is dead:
+            del connections[key]
+    with contextlib.suppress(Exception):
+        dead.close()
 
 
 def _attempt(work: Callable[[_Run], Taken | None]) -> Taken | None:
@@ -222,9 +235,9 @@ def _attempt(work: Callable[[_Run], Taken | None]) -> Taken | None:
     try:
         return work(run)
     except psycopg.OperationalError:
-        if run._pooled is None:
+        if run._session_owned:
             raise
-        run._pooled.invalidate()
+        _discard(run._psycopg)
         if run.wrote:
             raise
         return None

@@ -123,7 +123,10 @@ class GateEvent(Base):
     visit: Mapped[Visit | None] = relationship()
 
     __table_args__ = (
-        sa.UniqueConstraint("estate_id", "client_event_id"),
+        # An offline scan is replayed once; live scans (no client id) cost this index nothing.
+        sa.Index("uq_gate_event_estate_id_client_event_id", "estate_id", "client_event_id", unique=True,
+                 postgresql_where=sa.text("client_event_id IS NOT NULL"),
+                 sqlite_where=sa.text("client_event_id IS NOT NULL")),
         sa.Index("ix_gate_event_estate_occurred", "estate_id", "occurred_at"),
         sa.Index("ix_gate_event_estate_type_occurred", "estate_id", "event_type", "occurred_at"),
         sa.Index("ix_gate_event_guard_occurred", "guard_user_id", "occurred_at"),  # the log's guard filter

@@ -754,8 +754,12 @@ def profile(url: str, seeded: dict, pairs: int) -> None:
     for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # warm up (prepares the statements)
         call(path, passes[0])
     reset_passes(url, [vid for vid, _, _ in seeded["valid"]][:1])
+    from portal.gate import lean
+
+    with app.app_context():
+        own = [lean._connection()]  # the lean path's connection of this thread (the test client's)
     for path in ("/api/v1/checkin/scan", "/api/v1/checkin/checkout"):  # what crosses the wire (libpq's trace)
-        with traced() as wire:
+        with traced(own) as wire:
             status, _, _ = call(path, passes[0])
         print(f"{path} -> {status}: {wire.round_trips} round trips, {len(wire.statements)} statements")
         for text in wire.statements:
