@@ -32,7 +32,8 @@ NOTIFICATION_EVENTS = {
 }
 # "push": to the devices where the user turned notifications on (portal.accounts.push_subscriptions).
 NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS"), "push": _l("Push")}
-_DEFAULT_SMS = {"visitor_arrived", "walk_in_request"}
+DEFAULT_SMS = frozenset({"visitor_arrived", "walk_in_request"})  # events sent by SMS unless declined
+_DEFAULT_SMS = DEFAULT_SMS
 
 # The part of the portal that sends each event. A preference is offered only for a part
 # that exists: billing and announcements add theirs to LIVE_FEATURES when they land.

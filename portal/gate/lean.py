@@ -1,44 +1,54 @@
-"""The kiosk's scan path on PostgreSQL, lean: an admitted entry or exit in two statements.
+"""The kiosk's scan path on PostgreSQL, lean: an admitted entry in one statement, an exit in two.
 
-1. One SELECT checks the bearer token (the rules of `kiosk_tokens.authenticate`: the row
-   unrevoked and unexpired, still a guard of that estate on the token's device, user and
-   estate ACTIVE) and reads the pass with what the answer shows and the rules need: its
-   state, unit, host (and the host's notification choices), visitors, and whether an
-   active ban holds against them (`bans.visit_ban_column`). Only columns, no ORM objects.
-2. One data-modifying WITH takes the entry or exit (the conditional UPDATE that decides a
-   race) and, only if it was taken, writes the gate event, the device's last contact, the
-   audit record and, for an entry, the host's "your visitor has arrived" email/SMS/push
-   rows and bell notification (`service._take_and_record` plus the notices). Then COMMIT;
-   the outbox rows go to the delivery hook after it, as every message does.
+An entry (`enter`, `checkin/scan` and `checkin/manual`) is ONE data-modifying WITH
+(`_one_statement`): it checks the bearer token (the rules of `kiosk_tokens.authenticate`:
+the row unrevoked and unexpired, still a guard of that estate on the token's device, user
+and estate ACTIVE; the token's claims and the caller's device), reads the pass with its
+unit, host, visitors and strongest active ban (`bans.visit_ban_column`), takes the entry
+(the conditional UPDATE of `service.ENTRY_CONDITIONS`, which decides a race, plus what
+`rules.entry_refusal` decides beyond it: a recurring pass's weekday and hours in the
+estate's time zone; and no ban) and, only if it took it, writes the gate event, the
+device's last contact and the audit record (`service._take_and_record`) and the host's
+"your visitor has arrived" email, SMS, push rows and bell (`service.arrival_notice`'s
+texts and choices, filled in by the database). It returns what the answer shows.
+
+An exit (`leave`, `checkin/checkout`) is a SELECT of the token and the pass, then the
+conditional UPDATE with its records in one WITH.
+
+Each statement is its own transaction (autocommit; the write is one statement), on a
+connection of the thread's own: no BEGIN, COMMIT or pre-ping. The outbox rows go to the
+delivery hook after it, as every message does.
 
 Everything else is not lean: a missing or bad token, a device that is not the token's, a
-refusal (expired, used up, inside, banned, …), an unknown code, a pass of another estate,
-a lost race, an offline replay (`offline_event_id`). For those `enter`/`leave` answer
-None, having changed nothing, and the kiosk view takes the general path (portal/gate/
-service.py), which has the one implementation of every refusal and its answer. So the
-rules stay where they are (`rules.entry_refusal`, `bans`, the conditional UPDATEs), and
-the two paths give the same answers: the kiosk tests run on both databases, and SQLite
-always takes the general path."""
+refusal (expired, used up, inside, banned, outside a recurring pass's hours…), an unknown
+code, a pass of another estate, a lost race, an offline replay (`offline_event_id`). For
+those `enter`/`leave` answer None, having changed nothing, and the kiosk view takes the
+general path (portal/gate/service.py), which has the one implementation of every refusal
+and its answer. tests/test_gate_lean.py checks that both paths answer and write the same
+(notices included), and that the lean path admits exactly the passes of the rule table
+(tests/rule_cases.py) that `check` admits; the kiosk tests run on both databases, and
+SQLite always takes the general path."""
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from flask import current_app
-from psycopg.types.json import Json
+from flask import current_app, request
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from portal import audit
+from portal import audit, links
+from portal.accounts.profile import DEFAULT_SMS
 from portal.extensions import db
 from portal.gate import service
 from portal.gate.service import GateContext
@@ -52,6 +62,7 @@ from portal.models import (
     Membership,
     Notification,
     OutboxMessage,
+    PassType,
     PushSubscription,
     Role,
     Unit,
@@ -63,7 +74,7 @@ from portal.models import (
 )
 from portal.models.auth import SWEEP_AFTER
 from portal.visits.bans import visit_ban_column
-from portal.visits.rules import entry_refusal, exit_refusal
+from portal.visits.rules import exit_refusal
 
 
 def available() -> bool:
@@ -331,54 +342,145 @@ _BOX_COLUMNS = ("channel", "recipient", "subject", "body", "estate_id", "languag
                 "next_attempt_at")
 
 
-def _with_notices(take_and_record: sa.Select, taken: sa.CTE) -> sa.Select:
-    """`service._take_and_record` for an entry, plus the host's notices, written only if the
-    entry was taken: the email/SMS rows, one PUSH row per device of the host (`INSERT …
-    SELECT … FROM push_subscription`, as messaging does) and the bell's notification. The
-    notice travels as one JSON parameter (`n`, made by `_notice`; one value to send instead
-    of a dozen): {"language", "messages": [{channel, recipient, subject, body}], "push_user",
-    "push_title", "push_body", "bell_user", "bell_params", "bell_link"}. Returns the outbox
-    ids after the take's columns."""
-    subscriptions = PushSubscription.__table__
-    notice = sa.bindparam("n", type_=sa.JSON)
-
-    def field(name: str, kind):
-        return sa.cast(notice[name].as_string(), kind)
-
-    messages = sa.func.json_to_recordset(notice["messages"]).table_valued(
-        sa.column("channel", sa.String), sa.column("recipient", sa.String), sa.column("subject", sa.String),
-        sa.column("body", sa.Text)).render_derived(name="m", with_types=True)
-    shared = {"estate_id": sa.bindparam("b_estate_id", type_=_BOX.c.estate_id.type),
-              "language": field("language", _BOX.c.language.type),
-              "reason": sa.literal("visitor_arrived", _BOX.c.reason.type),
-              "created_at": sa.bindparam("b_now", type_=_BOX.c.created_at.type),
-              "next_attempt_at": sa.bindparam("n_deadline", type_=_BOX.c.next_attempt_at.type)}
-    mail = sa.select(*({"channel": messages.c.channel, "recipient": messages.c.recipient,
-                        "subject": messages.c.subject, "body": messages.c.body, **shared}[name]
-                       for name in _BOX_COLUMNS)).select_from(taken.join(messages, sa.true()))
-    pushed = sa.select(*({"channel": sa.literal("PUSH", _BOX.c.channel.type),
-                          "recipient": sa.cast(subscriptions.c.id, _BOX.c.recipient.type),
-                          "subject": field("push_title", _BOX.c.subject.type),
-                          "body": field("push_body", _BOX.c.body.type), **shared}[name]
-                         for name in _BOX_COLUMNS)).select_from(taken.join(subscriptions, sa.true())).where(
-        subscriptions.c.user_id == field("push_user", subscriptions.c.user_id.type))
-    sent = (sa.insert(_BOX).from_select(list(_BOX_COLUMNS), sa.union_all(mail, pushed), include_defaults=False)
-            .returning(_BOX.c.id).cte("sent"))
-    bell_user = field("bell_user", _NOTE.c.user_id.type)
-    bell = {"estate_id": sa.bindparam("b_estate_id", type_=_NOTE.c.estate_id.type), "user_id": bell_user,
-            "kind": sa.literal("visitor_arrived", _NOTE.c.kind.type),
-            "params": sa.type_coerce(notice["bell_params"], _NOTE.c.params.type),
-            "link": field("bell_link", _NOTE.c.link.type),
-            "created_at": sa.bindparam("b_now", type_=_NOTE.c.created_at.type)}
-    note = (sa.insert(_NOTE).from_select(list(bell), sa.select(*bell.values()).select_from(taken)
-                                         .where(bell_user.is_not(None)))
-            .cte("bell"))
-    ids = sa.select(sa.func.array_agg(aggregate_order_by(sent.c.id, sent.c.id))).scalar_subquery()
-    return take_and_record.add_columns(ids).add_cte(sent, note)
-
-
-_ENTRY = _with_notices(service._TAKE_ENTRY_AND_RECORD, service._TAKEN_ENTRY)
 _EXIT = service._TAKE_EXIT_AND_RECORD
+
+
+# --- an entry in one statement ------------------------------------------------------------------
+#
+# The lookup, the rules, the take, its records and the host's notices as ONE data-modifying
+# WITH: "found" is the lookup (the token check, the pass, its unit, host, visitors and ban,
+# the visitors' names, the host's language and the estate's local time); "taken" is the
+# conditional UPDATE of `service.ENTRY_CONDITIONS` plus what `rules.entry_refusal` decides
+# beyond them (a recurring pass's weekday and hours, in the estate's time zone), the token's
+# claims and device, and no ban; the records are `service._take_and_record`'s; the notices
+# are `service.arrival_notice`'s, written in SQL: the texts are the catalogue's (translated
+# once per process, `service._arrival_texts`), filled in with the same values, and the
+# channels are the host's choices with the same defaults (`profile.event_channels`).
+# tests/test_gate_lean.py checks both paths write the same rows.
+
+_GUEST2 = VisitGuest.__table__.alias("named")
+_NAMES = (sa.select(sa.func.coalesce(sa.func.string_agg(_GUEST2.c.full_name, aggregate_order_by(
+    sa.literal(", "), _GUEST2.c.id)), ""))
+    .where(_GUEST2.c.visit_id == _VISIT.c.id, _GUEST2.c.full_name != "").correlate(_VISIT).scalar_subquery())
+
+
+def _found(kind: str) -> sa.CTE:
+    now = sa.bindparam("b_now", type_=_TOKEN.c.expires_at.type)
+    local = sa.func.timezone(_ESTATE.c.timezone, now)  # the estate's wall-clock time (no zone)
+    columns = {
+        "token_device": _TOKEN.c.device_id, "membership_id": _TOKEN.c.membership_id, "guard": _MEMBER.c.user_id,
+        "estate_id": _ESTATE.c.id, "slug": _ESTATE.c.slug, "estate_name": _ESTATE.c.name,
+        "timezone": _ESTATE.c.timezone, "visit_id": _VISIT.c.id, "pass_type": _VISIT.c.pass_type,
+        "weekdays": _VISIT.c.weekdays, "daily_start": _VISIT.c.daily_start, "daily_end": _VISIT.c.daily_end,
+        "unit_number": _UNIT.c.number, "host_id": _HOST.c.id, "host_name": _HOST.c.full_name,
+        "host_email": _HOST.c.email, "host_phone": _HOST.c.phone, "host_prefs": _HOST.c.notification_prefs,
+        "visitors": _VISITORS, "ban_id": visit_ban_column(), "names": _NAMES,
+        "language": sa.func.coalesce(sa.func.nullif(_HOST.c.preferred_language, ""), _ESTATE.c.default_language),
+        "local_time": sa.func.to_char(local, "HH24:MI"), "local": local,
+    }
+    lookup = _lookup(kind, with_ban=False)
+    return lookup.with_only_columns(*(column.label(name) for name, column in columns.items())).cte("found")
+
+
+def _recurring_ok(found: sa.CTE):
+    """`rules.entry_refusal`'s recurring-pass part: today's weekday listed, inside the hours."""
+    clock = sa.cast(found.c.local, sa.Time)
+    weekday = sa.cast(sa.cast(sa.extract("isodow", found.c.local), sa.Integer), sa.String)
+    return sa.or_(found.c.pass_type != PassType.RECURRING.value, sa.and_(
+        sa.func.strpos(found.c.weekdays, weekday) > 0,
+        sa.or_(found.c.daily_start.is_(None), clock >= found.c.daily_start),
+        sa.or_(found.c.daily_end.is_(None), clock < found.c.daily_end)))
+
+
+def _filled(template: str, values: dict) -> sa.ColumnElement:
+    """A `%(name)s` template (Python's % formatting) as SQL concatenation of its parts."""
+    parts, at = [], 0
+    for match in re.finditer(r"%\((\w+)\)s|%%", template):
+        parts.append(sa.literal(template[at:match.start()], sa.Text))
+        parts.append(sa.literal("%", sa.Text) if match.group(0) == "%%" else values[match.group(1)])
+        at = match.end()
+    parts.append(sa.literal(template[at:], sa.Text))
+    return sa.func.concat(*[p for p in parts if not (isinstance(p, sa.BindParameter) and p.value == "")])
+
+
+def _in_language(found: sa.CTE, texts: dict[str, tuple[str, str, str]], index: int,
+                 values: dict | None = None) -> sa.ColumnElement:
+    """Text `index` of `service._arrival_texts` in the host's language (the source text for
+    a language the portal does not speak, as Babel gives it)."""
+    def one(language: str):
+        text = texts[language][index]
+        return _filled(text, values) if values is not None else sa.literal(text, sa.Text)
+
+    known = [language for language in texts if language != ""]
+    return sa.case(*((found.c.language == language, one(language)) for language in known), else_=one(""))
+
+
+def _prefers(found: sa.CTE, channel: str, default: bool) -> sa.ColumnElement:
+    """`profile.event_channels`: the host's choice for a visitor's arrival by `channel`."""
+    chosen = found.c.host_prefs.op("->")("visitor_arrived").op("->>")(channel)
+    return sa.func.coalesce(sa.cast(chosen, sa.Boolean), default)
+
+
+def _one_statement(kind: str, texts: dict[str, tuple[str, str, str]], sms_default: bool) -> sa.Select:
+    found = _found(kind)
+    take = (sa.update(_VISIT)
+            .where(_VISIT.c.id == found.c.visit_id, _VISIT.c.estate_id == found.c.estate_id,
+                   sa.cast(found.c.membership_id, sa.String) == sa.bindparam("t_sub", type_=sa.String),
+                   found.c.token_device == sa.bindparam("t_device", type_=sa.String),
+                   found.c.token_device == sa.bindparam("t_body_device", type_=sa.String),
+                   found.c.ban_id.is_(None), _recurring_ok(found), *service.ENTRY_CONDITIONS)
+            .values(**service.ENTRY_VALUES)
+            .returning(*service._RETURNED, _VISIT.c.id, _VISIT.c.estate_id, found.c.guard))
+    recorded, taken = service._take_and_record(take, ("entries_used", "gate", "method", "event_id"), from_taken=True)
+    done = recorded.subquery("done")  # the take and its event: one row, or none
+    # The notice: texts, link and push payload, as arrival_notice makes them.
+    values = {"visitor": found.c.names, "estate": found.c.estate_name, "unit": found.c.unit_number,
+              "time": found.c.local_time}
+    title = _in_language(found, texts, 0)
+    body = sa.case((found.c.names != "", _in_language(found, texts, 1, values)),
+                   else_=_in_language(found, texts, 2, values))
+    link = sa.func.concat(sa.bindparam("l_head", type_=sa.Text), found.c.slug, sa.bindparam("l_mid", type_=sa.Text),
+                          found.c.visit_id, sa.bindparam("l_tail", type_=sa.Text))
+    payload = sa.cast(sa.func.json_build_object(
+        "title", sa.func.left(title, 120), "body", sa.func.left(body, web_push.MAX_TEXT), "url", link,
+        "lang", found.c.language, "tag", sa.func.concat("visit-", found.c.visit_id)), sa.Text)
+    subscriptions = PushSubscription.__table__
+    arrived = taken.join(found, sa.true())
+
+    def rows(channel, recipient, subject, text, source, *where):
+        shared = {"channel": channel, "recipient": recipient, "subject": subject, "body": text,
+                  "estate_id": found.c.estate_id, "language": found.c.language,
+                  "reason": sa.literal("visitor_arrived", sa.String), "created_at": sa.bindparam("b_now"),
+                  "next_attempt_at": sa.bindparam("n_deadline", type_=_BOX.c.next_attempt_at.type)}
+        return sa.select(*(sa.cast(shared[name], _BOX.c[name].type) for name in _BOX_COLUMNS)).select_from(
+            source).where(found.c.host_id.is_not(None), *where)
+
+    mail = rows(sa.literal("EMAIL"), found.c.host_email, title, body, arrived,
+                sa.func.coalesce(found.c.host_email, "") != "", _prefers(found, "email", True))
+    sms = rows(sa.literal("SMS"), found.c.host_phone, sa.literal(""), body, arrived,
+               sa.func.coalesce(found.c.host_phone, "") != "", _prefers(found, "sms", sms_default))
+    pushed = rows(sa.literal("PUSH"), sa.cast(subscriptions.c.id, sa.String), sa.func.left(title, 200), payload,
+                  arrived.join(subscriptions, subscriptions.c.user_id == found.c.host_id),
+                  sa.bindparam("n_push", type_=sa.Boolean), _prefers(found, "push", True))
+    sent = (sa.insert(_BOX).from_select(list(_BOX_COLUMNS), sa.union_all(mail, sms, pushed), include_defaults=False)
+            .returning(_BOX.c.id).cte("sent"))
+    bell = {"estate_id": found.c.estate_id, "user_id": found.c.host_id,
+            "kind": sa.literal("visitor_arrived", _NOTE.c.kind.type),
+            "params": sa.func.json_build_object("visit_id", found.c.visit_id, "visitor", found.c.names,
+                                                "unit", found.c.unit_number, "time", found.c.local_time,
+                                                "estate", found.c.estate_name),
+            "link": sa.func.left(link, 300), "created_at": sa.bindparam("b_now", type_=_NOTE.c.created_at.type)}
+    note = (sa.insert(_NOTE).from_select(list(bell), sa.select(*bell.values()).select_from(arrived)
+                                         .where(found.c.host_id.is_not(None))).cte("bell"))
+    ids = sa.select(sa.func.array_agg(aggregate_order_by(sent.c.id, sent.c.id))).scalar_subquery()
+    answer = (found.c.visit_id, found.c.host_id, found.c.host_name, found.c.unit_number, found.c.visitors,
+              found.c.pass_type)
+    return (sa.select(*answer, *done.c, ids)
+            .select_from(found.outerjoin(done, sa.true()))
+            .add_cte(sent, note))
+
+
+# --- an exit: the lookup, then the take and its records -------------------------------------
 
 
 def _record(run: _Run, take: sa.Select, found: Found, event_type: GateEventType, ctx: GateContext,
@@ -394,43 +496,70 @@ def _record(run: _Run, take: sa.Select, found: Found, event_type: GateEventType,
     })
 
 
-def _notice_params(found: Found, now: datetime) -> dict[str, Any]:
-    """The notice parameters of `_ENTRY`: what `service.arrival_notice` says to the host."""
-    visit, host = found.visit, found.visit.host
-    if host is None:
-        return {"n": Json({"language": "", "messages": []}), "n_deadline": now + SWEEP_AFTER}
-    names = ", ".join(name for name, _phone, _plate in visit.visitors if name)
-    notice = service.arrival_notice(found.estate, host, visit.id, visit.unit_number, names, now)
-    document = {"language": notice.language,
-                "messages": [{"channel": channel, "recipient": recipient, "subject": subject, "body": body}
-                             for channel, recipient, subject, body in notice.messages],
-                "bell_user": host.id, "bell_params": notice.params, "bell_link": notice.link[:300]}
-    if notice.push is not None and web_push.enabled(current_app.config):
-        document.update(push_user=host.id, push_title=notice.push.title[:200],
-                        push_body=web_push.payload(notice.push, notice.language))
-    return {"n": Json(document), "n_deadline": now + SWEEP_AFTER}
-
-
 def _taken(found: Found, row: tuple, ctx: GateContext, now: datetime, action: str) -> Taken:
     visit = found.visit
     visit.status, visit.entries_used, visit.max_entries, visit.people_inside = row[0], row[1], row[2], row[3]
     return Taken(visit, row[4], now, (ctx.gate or service.DEFAULT_GATE)[:60], ctx.method.value, action)
 
 
+_ONE: dict[tuple[str, tuple], sa.Select] = {}
+
+
+def _entry_statement(kind: str) -> sa.Select:
+    """The one statement of an entry by `kind` ("qr" or "code"), built on first use (its
+    texts come from the catalogues, in every language the portal speaks)."""
+    languages = tuple(current_app.config.get("LANGUAGES", ["en"]))
+    found = _ONE.get((kind, languages))
+    if found is None:
+        texts = {language: service._arrival_texts(language) for language in languages}
+        texts[""] = service.ARRIVAL_TEXTS  # any other language: the source texts, as Babel gives them
+        found = _ONE.setdefault((kind, languages), _one_statement(kind, texts, "visitor_arrived" in DEFAULT_SMS))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _link_parts(script_root: str) -> tuple[str, str, str]:
+    """`links.visit_for_resident` as the text around an estate's slug and a visit's id."""
+    slug, number = "zzslugzz", 987654321
+    link = links.visit_for_resident(_Slug(slug), number)
+    head, _, rest = link.partition(slug)
+    mid, _, tail = rest.partition(str(number))
+    return head, mid, tail
+
+
+@dataclass(frozen=True)
+class _Slug:
+    slug: str
+
+
 def enter(claims: dict, kind: str, key: str, ctx: GateContext, now: datetime) -> Taken | None:
     """Admit the pass with this QR token (`kind` "qr") or normalised code ("code") if the
-    token is good and the pass may enter: the entry recorded and committed. None (nothing
-    written) for anything else: the general path answers it."""
+    token is good and the pass may enter: the entry, its records and the host's notices
+    written in one statement. None (nothing written) for anything else: the general path
+    answers it."""
+    head, mid, tail = _link_parts(request.script_root)
+    device = ctx.device_id or ""
+    params = {
+        "jti": str(claims.get("jti")), "now": now, "b_now": now, "ban_now": now, "key": key,
+        "t_sub": str(claims.get("sub")), "t_device": str(claims.get("device_id")), "t_body_device": device,
+        "c_device": device, "e_type": GateEventType.ENTRY.value, "e_method": ctx.method.value,
+        "e_gate": (ctx.gate or service.DEFAULT_GATE)[:60], "e_device": device[:100] or None, "e_client": None,
+        "a_action": "visit.entered", "a_target": Visit.__name__, "a_ip": audit.client_address.get(),
+        "a_created": utcnow(), "n_deadline": now + SWEEP_AFTER, "n_push": web_push.enabled(current_app.config),
+        "l_head": head, "l_mid": mid, "l_tail": tail,
+    }
 
     def work(run: _Run) -> Taken | None:
-        found = _find(run, claims, ctx.device_id or "", kind, key, now, with_ban=True)
-        if found is None or found.banned or entry_refusal(found.visit, now, found.estate.timezone) is not None:
+        row = run(_entry_statement(kind), params, writes=True)
+        if row is None or row[6] is None:  # a bad token; or refused, or another gate first
             return None
-        row = _record(run, _ENTRY, found, GateEventType.ENTRY, ctx, now, _notice_params(found, now))
-        if row is None:  # another gate took it first: the general path says why not
-            return None
-        run.commit(row[5] or [])
-        return _taken(found, row, ctx, now, "ENTRY")
+        visit_id, host_id, host_name, unit_number, visitors, pass_type = row[:6]
+        status, entries_used, max_entries, people_inside, event_id, message_ids = row[6:12]
+        run.commit(message_ids or [])
+        host = HostRef(host_id, host_name, None, None, None, None) if host_id is not None else None
+        visit = PassRow(visit_id, status, pass_type, now, now, "", None, None, max_entries, entries_used,
+                        people_inside, unit_number, host, [tuple(v) for v in visitors or ()])
+        return Taken(visit, event_id, now, params["e_gate"], ctx.method.value, "ENTRY")
 
     return _attempt(work)
 

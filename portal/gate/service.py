@@ -306,15 +306,19 @@ _RETURNED_KEYS = tuple(column.key for column in _RETURNED)
 # below). Their parameters are b_*: an UPDATE's parameter named like a column would be
 # taken as a SET value.
 _NOW = sa.bindparam("b_now", type_=_VISIT.c.valid_from.type)
+# What the conditional UPDATE of an entry checks (the pass rules a database can decide on
+# its own row; a recurring pass's weekdays and hours and the bans are checked before).
+ENTRY_CONDITIONS = (
+    _VISIT.c.status == VisitStatus.ACTIVE, _VISIT.c.people_inside.is_(False),
+    sa.or_(_VISIT.c.max_entries.is_(None), _VISIT.c.entries_used < _VISIT.c.max_entries),
+    _VISIT.c.valid_from <= _NOW, _VISIT.c.valid_until > _NOW,
+)
+ENTRY_VALUES = {"entries_used": _VISIT.c.entries_used + 1, "people_inside": True}
 _TAKE_ENTRY = (
     sa.update(_VISIT)
-    .where(
-        _VISIT.c.id == sa.bindparam("b_visit_id"), _VISIT.c.estate_id == sa.bindparam("b_estate_id"),
-        _VISIT.c.status == VisitStatus.ACTIVE, _VISIT.c.people_inside.is_(False),
-        sa.or_(_VISIT.c.max_entries.is_(None), _VISIT.c.entries_used < _VISIT.c.max_entries),
-        _VISIT.c.valid_from <= _NOW, _VISIT.c.valid_until > _NOW,
-    )
-    .values(entries_used=_VISIT.c.entries_used + 1, people_inside=True)
+    .where(_VISIT.c.id == sa.bindparam("b_visit_id"), _VISIT.c.estate_id == sa.bindparam("b_estate_id"),
+           *ENTRY_CONDITIONS)
+    .values(**ENTRY_VALUES)
     .returning(*_RETURNED)
 )
 _TAKE_EXIT = (
@@ -326,21 +330,28 @@ _TAKE_EXIT = (
 )
 
 
-def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> tuple[sa.Select, sa.CTE]:
+def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...],
+                     from_taken: bool = False) -> tuple[sa.Select, sa.CTE]:
     """PostgreSQL: the conditional UPDATE, the gate event, the device's last contact and
     the audit record as ONE statement (data-modifying WITH): the UPDATE's RETURNING feeds
     the INSERTs, so when it takes nothing (another gate was first), nothing is written and
     no row comes back. The same rows SQLite writes one statement at a time. Also returns
-    the UPDATE's CTE, for statements that write more on the same condition."""
+    the UPDATE's CTE, for statements that write more on the same condition. `from_taken`:
+    the estate, visit and guard come from the UPDATE's RETURNING (its columns `id`,
+    `estate_id` and `guard`) rather than from parameters (portal/gate/lean.py)."""
     events, audits, members = GateEvent.__table__, AuditLog.__table__, Membership.__table__
     taken = take.cte("taken")
 
     def param(name: str, column: sa.Column):
         return sa.bindparam(name, type_=column.type)
 
+    if from_taken:
+        estate, visit, guard = taken.c.estate_id, taken.c.id, taken.c.guard
+    else:
+        estate = param("b_estate_id", events.c.estate_id)
+        visit, guard = param("b_visit_id", events.c.visit_id), param("e_guard", events.c.guard_user_id)
     event_values = {
-        "estate_id": param("b_estate_id", events.c.estate_id), "visit_id": param("b_visit_id", events.c.visit_id),
-        "guard_user_id": param("e_guard", events.c.guard_user_id),
+        "estate_id": estate, "visit_id": visit, "guard_user_id": guard,
         "event_type": param("e_type", events.c.event_type), "method": param("e_method", events.c.method),
         "gate": param("e_gate", events.c.gate), "device_id": param("e_device", events.c.device_id),
         "occurred_at": _NOW, "client_event_id": param("e_client", events.c.client_event_id),
@@ -349,7 +360,7 @@ def _take_and_record(take: sa.Update, audit_keys: tuple[str, ...]) -> tuple[sa.S
              .from_select(list(event_values), sa.select(*event_values.values()).select_from(taken))
              .returning(events.c.id).cte("event"))
     contact_ = (sa.update(members)
-                .where(members.c.estate_id == sa.bindparam("b_estate_id"),
+                .where(members.c.estate_id == (taken.c.estate_id if from_taken else sa.bindparam("b_estate_id")),
                        members.c.bound_device_id == param("c_device", members.c.bound_device_id),
                        sa.exists(sa.select(1).select_from(taken)))
                 .values(device_contact_at=sa.bindparam("b_now", type_=members.c.device_contact_at.type))
@@ -510,15 +521,23 @@ class ArrivalNotice:
     link: str
 
 
+def N_(text: str) -> str:  # noqa: N802 - Babel's keyword for a text to translate later
+    return text
+
+
+# The host's arrival notice: its title and its two sentences (with and without the
+# visitors' names), as templates (the source texts; translated by `_arrival_texts`).
+ARRIVAL_TEXTS = (N_("Your visitor has arrived"),
+                 N_("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s."),
+                 N_("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s."))
+
+
 @functools.lru_cache(maxsize=16)
 def _arrival_texts(language: str) -> tuple[str, str, str]:
-    """The notice's title and its two sentences (with and without the visitors' names), in
-    `language`, as templates: translated once per process (the catalogues do not change
-    while it runs), then filled in per scan."""
+    """`ARRIVAL_TEXTS` in `language`: translated once per process (the catalogues do not
+    change while it runs), then filled in per scan."""
     with force_locale(language):
-        return (gettext("Your visitor has arrived"),
-                gettext("%(visitor)s has arrived at %(estate)s (unit %(unit)s) at %(time)s."),
-                gettext("Your visitor has arrived at %(estate)s (unit %(unit)s) at %(time)s."))
+        return tuple(gettext(text) for text in ARRIVAL_TEXTS)
 
 
 def arrival_notice(estate: Estate, host: User, visit_id: int, unit_number: str, names: str,

@@ -12,8 +12,8 @@
    200,000 past passes and 500,000 past gate events over a year, a few hundred bans; ANALYZE.
 2. Serves the app with gunicorn in production mode (GATEHOUSE_ENV=production, a random
    SECRET_KEY, DEV mode off, rate limits off, the job queue in Redis as in production),
-   gthread, 2 workers x 4 threads, at most 4 connections per worker; waits for /health,
-   and takes one kiosk token per guard (one guard and one device per client).
+   4 sync workers (the production shape: README, "Serving it"); waits for /health, and
+   takes one kiosk token per guard (one guard and one device per client).
 3. Drives it from a separate process, for 1, 8 and 32 clients, then the same levels
    against GET /api/v1/ping:
    - `--driver python` (default; `drive` below): N client threads, each with its own
@@ -23,7 +23,10 @@
      Reports how many requests each connection had answered (fairness).
    - `--driver wrk`: Debian's wrk (installed with apt-get if missing), one connection per
      wrk thread, each with its own guard's token; a Lua script walks fresh visitor codes
-     (POST checkin/manual, never a code twice): scans only.
+     (POST checkin/manual, never a code twice): scans only. Fresh single-use passes
+     ("arrivals") are added beside the seed as needed so that no level runs out; every
+     level runs 3 times, scan and ping alternating which goes first, and the figures are
+     the median (`--repeat`).
 4. Prints requests/s and p50/p95/p99 latency per endpoint and level, errors, the
    scan/ping throughput ratio, and where the CPU went (driver, gunicorn, PostgreSQL).
 
@@ -930,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients per level (default 1,8,32)")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per level (default 10)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first (default 1)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
     parser.add_argument("--reuse-db", action="store_true", help="skip create + seed (the last run's database)")
@@ -947,7 +950,7 @@ def main(argv: list[str] | None = None) -> int:
                              "--redis-url '' for the embedded SQLite queue")
     parser.add_argument("--app-dir", type=Path, default=ROOT,
                         help="serve the app from this checkout (e.g. an older commit, for before/after runs)")
-    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"),
+    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "sync"),
                         choices=("gthread", "sync"))
     parser.add_argument("--worker-connections", type=int, default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", -1)),
                         help="gthread: connections a worker holds at most (default: its threads, so that no "
