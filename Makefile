@@ -59,7 +59,7 @@ run: translations seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 serve: translations db
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:8000 wsgi:app
+	$(BIN)/gunicorn --workers 4 --bind 127.0.0.1:8000 wsgi:app
 
 test: translations
 	$(BIN)/pytest -m "not browser and not slow" -q -n auto

@@ -291,7 +291,7 @@ def _lookup(kind: str, with_ban: bool) -> sa.Select:
         .outerjoin(_HOST, _HOST.c.id == _VISIT.c.host_user_id)
         .where(
             _TOKEN.c.jti == sa.bindparam("jti"),
-            _TOKEN.c.revoked_at.is_(None), _TOKEN.c.expires_at > sa.bindparam("now", type_=_TOKEN.c.expires_at.type),
+            _TOKEN.c.revoked_at.is_(None), _TOKEN.c.expires_at > sa.bindparam("b_now", type_=_TOKEN.c.expires_at.type),
             _MEMBER.c.estate_id == _TOKEN.c.estate_id, _MEMBER.c.role == Role.GUARD,
             _MEMBER.c.bound_device_id == _TOKEN.c.device_id,
             _GUARD.c.status == UserStatus.ACTIVE, _ESTATE.c.status == EstateStatus.ACTIVE,
@@ -316,7 +316,7 @@ def _find(run: _Run, claims: dict, device_id: str, kind: str, key: str | int, no
           with_ban: bool) -> Found | None:
     """The token's guard and estate and the pass, or None: a bad token, another device, no
     such pass (the general path says which)."""
-    row = run(_LOOKUPS[kind, with_ban], {"jti": str(claims.get("jti")), "now": now, "key": key, "ban_now": now})
+    row = run(_LOOKUPS[kind, with_ban], {"jti": str(claims.get("jti")), "b_now": now, "key": key, "ban_now": now})
     if row is None:
         return None
     token_device, membership_id, guard_id = row[0], row[1], row[2]
@@ -427,7 +427,7 @@ def _one_statement(kind: str, texts: dict[str, tuple[str, str, str]], sms_defaul
             .where(_VISIT.c.id == found.c.visit_id, _VISIT.c.estate_id == found.c.estate_id,
                    sa.cast(found.c.membership_id, sa.String) == sa.bindparam("t_sub", type_=sa.String),
                    found.c.token_device == sa.bindparam("t_device", type_=sa.String),
-                   found.c.token_device == sa.bindparam("t_body_device", type_=sa.String),
+                   found.c.token_device == sa.bindparam("c_device", type_=sa.String),
                    found.c.ban_id.is_(None), _recurring_ok(found), *service.ENTRY_CONDITIONS)
             .values(**service.ENTRY_VALUES)
             .returning(*service._RETURNED, _VISIT.c.id, _VISIT.c.estate_id, found.c.guard))
@@ -513,7 +513,9 @@ def _entry_statement(kind: str) -> sa.Select:
     if found is None:
         texts = {language: service._arrival_texts(language) for language in languages}
         texts[""] = service.ARRIVAL_TEXTS  # any other language: the source texts, as Babel gives them
-        found = _ONE.setdefault((kind, languages), _one_statement(kind, texts, "visitor_arrived" in DEFAULT_SMS))
+        statement = _one_statement(kind, texts, "visitor_arrived" in DEFAULT_SMS).params(
+            e_type=GateEventType.ENTRY.value, a_action="visit.entered", a_target=Visit.__name__)  # (written in)
+        found = _ONE.setdefault((kind, languages), statement)
     return found
 
 
@@ -540,11 +542,10 @@ def enter(claims: dict, kind: str, key: str, ctx: GateContext, now: datetime) ->
     head, mid, tail = _link_parts(request.script_root)
     device = ctx.device_id or ""
     params = {
-        "jti": str(claims.get("jti")), "now": now, "b_now": now, "ban_now": now, "key": key,
-        "t_sub": str(claims.get("sub")), "t_device": str(claims.get("device_id")), "t_body_device": device,
-        "c_device": device, "e_type": GateEventType.ENTRY.value, "e_method": ctx.method.value,
-        "e_gate": (ctx.gate or service.DEFAULT_GATE)[:60], "e_device": device[:100] or None, "e_client": None,
-        "a_action": "visit.entered", "a_target": Visit.__name__, "a_ip": audit.client_address.get(),
+        "jti": str(claims.get("jti")), "b_now": now, "ban_now": now, "key": key,
+        "t_sub": str(claims.get("sub")), "t_device": str(claims.get("device_id")), "c_device": device,
+        "e_method": ctx.method.value, "e_gate": (ctx.gate or service.DEFAULT_GATE)[:60],
+        "e_device": device[:100] or None, "e_client": None, "a_ip": audit.client_address.get(),
         "a_created": utcnow(), "n_deadline": now + SWEEP_AFTER, "n_push": web_push.enabled(current_app.config),
         "l_head": head, "l_mid": mid, "l_tail": tail,
     }

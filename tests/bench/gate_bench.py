@@ -919,8 +919,8 @@ def targets(results: list[dict]) -> str:
         s, p = by.get(("scan", n)), by.get(("ping", n))
         if s and p and p["endpoints"].get("ping", {}).get("rps"):
             ratio = s["endpoints"].get("scan", {}).get("rps", 0) / p["endpoints"]["ping"]["rps"]
-            out.append(f"scan/ping throughput at {n} clients: {ratio:.0%} (target >= 25%): "
-                       f"{'MET' if ratio >= 0.25 else 'NOT MET'}")
+            verdict = ("MET" if ratio >= 0.25 else "NOT MET") if n == 8 else "(the target is judged at 8 clients)"
+            out.append(f"scan/ping throughput at {n} clients: {ratio:.1%} (target >= 25%): {verdict}")
     return "\n".join(out)
 
 
