@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import functools
 import os
 import re
 import threading
@@ -44,7 +43,7 @@ from datetime import datetime, time
 
 import psycopg
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from portal import audit, links
@@ -519,9 +518,9 @@ def _entry_statement(kind: str) -> sa.Select:
     return found
 
 
-@functools.lru_cache(maxsize=64)
-def _link_parts(script_root: str) -> tuple[str, str, str]:
-    """`links.visit_for_resident` as the text around an estate's slug and a visit's id."""
+def _link_parts() -> tuple[str, str, str]:
+    """`links.visit_for_resident` as the text around an estate's slug and a visit's id (the
+    web layer keeps the link's template: this costs no URL building)."""
     slug, number = "zzslugzz", 987654321
     link = links.visit_for_resident(_Slug(slug), number)
     head, _, rest = link.partition(slug)
@@ -539,7 +538,7 @@ def enter(claims: dict, kind: str, key: str, ctx: GateContext, now: datetime) ->
     token is good and the pass may enter: the entry, its records and the host's notices
     written in one statement. None (nothing written) for anything else: the general path
     answers it."""
-    head, mid, tail = _link_parts(request.script_root)
+    head, mid, tail = _link_parts()
     device = ctx.device_id or ""
     params = {
         "jti": str(claims.get("jti")), "b_now": now, "ban_now": now, "key": key,

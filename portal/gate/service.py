@@ -19,6 +19,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
@@ -32,7 +33,8 @@ from portal.errors import Forbidden, NotFound
 from portal.estates.access import EstateAccess
 from portal.extensions import db
 from portal.gate import contact
-from portal.integrations import messaging
+from portal.integrations import delivery, messaging
+from portal.integrations import push as web_push
 from portal.integrations.push import PushNotice
 from portal.models import (
     AuditLog,
@@ -42,6 +44,9 @@ from portal.models import (
     GateEventType,
     GateMethod,
     Membership,
+    Notification,
+    OutboxMessage,
+    PushSubscription,
     Unit,
     User,
     Visit,
@@ -49,6 +54,7 @@ from portal.models import (
     VisitStatus,
     utcnow,
 )
+from portal.models.auth import SWEEP_AFTER
 from portal.phones import phone_digits
 from portal.text import like_pattern, plate_pattern
 from portal.visits.bans import active_ban, visit_ban_column
@@ -387,12 +393,82 @@ _TAKE_ENTRY_AND_RECORD, _TAKEN_ENTRY = _take_and_record(_TAKE_ENTRY, ("entries_u
 _TAKE_EXIT_AND_RECORD, _ = _take_and_record(_TAKE_EXIT, ("gate", "method", "event_id"))
 
 
+_BOX, _BELL = OutboxMessage.__table__, Notification.__table__
+_BOX_COLUMNS = ("channel", "recipient", "subject", "body", "estate_id", "language", "reason", "created_at",
+                "next_attempt_at")
+
+
+def _with_notices(take_and_record: sa.Select, taken: sa.CTE) -> sa.Select:
+    """PostgreSQL: `_take_and_record` for an entry plus the host's notices, written only if
+    the entry was taken: the email/SMS rows, one PUSH row per device of the host (`INSERT …
+    SELECT … FROM push_subscription`, as messaging does) and the bell. The notice travels as
+    one JSON parameter `n` (`_notice_document`): {"language", "messages": [{channel,
+    recipient, subject, body}], "push_user", "push_title", "push_body", "bell_user",
+    "bell_params", "bell_link"}. Returns the outbox ids after the take's columns."""
+    subscriptions = PushSubscription.__table__
+    notice = sa.bindparam("n", type_=sa.JSON)
+
+    def field(name: str, kind):
+        return sa.cast(notice[name].as_string(), kind)
+
+    messages = sa.func.json_to_recordset(notice["messages"]).table_valued(
+        sa.column("channel", sa.String), sa.column("recipient", sa.String), sa.column("subject", sa.String),
+        sa.column("body", sa.Text)).render_derived(name="m", with_types=True)
+    shared = {"estate_id": sa.bindparam("b_estate_id", type_=_BOX.c.estate_id.type),
+              "language": field("language", _BOX.c.language.type),
+              "reason": sa.literal("visitor_arrived", _BOX.c.reason.type),
+              "created_at": sa.bindparam("b_now", type_=_BOX.c.created_at.type),
+              "next_attempt_at": sa.bindparam("n_deadline", type_=_BOX.c.next_attempt_at.type)}
+    mail = sa.select(*({"channel": messages.c.channel, "recipient": messages.c.recipient,
+                        "subject": messages.c.subject, "body": messages.c.body, **shared}[name]
+                       for name in _BOX_COLUMNS)).select_from(taken.join(messages, sa.true()))
+    pushed = sa.select(*({"channel": sa.literal("PUSH", _BOX.c.channel.type),
+                          "recipient": sa.cast(subscriptions.c.id, _BOX.c.recipient.type),
+                          "subject": field("push_title", _BOX.c.subject.type),
+                          "body": field("push_body", _BOX.c.body.type), **shared}[name]
+                         for name in _BOX_COLUMNS)).select_from(taken.join(subscriptions, sa.true())).where(
+        subscriptions.c.user_id == field("push_user", subscriptions.c.user_id.type))
+    sent = (sa.insert(_BOX).from_select(list(_BOX_COLUMNS), sa.union_all(mail, pushed), include_defaults=False)
+            .returning(_BOX.c.id).cte("sent"))
+    bell_user = field("bell_user", _BELL.c.user_id.type)
+    bell = {"estate_id": sa.bindparam("b_estate_id", type_=_BELL.c.estate_id.type), "user_id": bell_user,
+            "kind": sa.literal("visitor_arrived", _BELL.c.kind.type),
+            "params": sa.type_coerce(notice["bell_params"], _BELL.c.params.type),
+            "link": field("bell_link", _BELL.c.link.type),
+            "created_at": sa.bindparam("b_now", type_=_BELL.c.created_at.type)}
+    note = (sa.insert(_BELL).from_select(list(bell), sa.select(*bell.values()).select_from(taken)
+                                         .where(bell_user.is_not(None)))
+            .cte("bell"))
+    ids = sa.select(sa.func.array_agg(sa.func.distinct(sent.c.id))).scalar_subquery()
+    return take_and_record.add_columns(ids).add_cte(sent, note)
+
+
+_TAKE_ENTRY_RECORD_AND_NOTIFY = _with_notices(_TAKE_ENTRY_AND_RECORD, _TAKEN_ENTRY)
+
+
+def _notice_document(estate: Estate, visit: Visit, now: datetime) -> dict:
+    """`_with_notices`' parameter: the host's arrival notice (`arrival_notice`), or none."""
+    host = visit.host
+    if host is None:
+        return {"language": "", "messages": []}
+    names = ", ".join(g.full_name for g in visit.visitors if g.full_name)
+    notice = arrival_notice(estate, host, visit.id, visit.unit.number, names, now)
+    document = {"language": notice.language,
+                "messages": [{"channel": channel, "recipient": recipient, "subject": subject, "body": body}
+                             for channel, recipient, subject, body in notice.messages],
+                "bell_user": host.id, "bell_params": notice.params, "bell_link": notice.link[:300]}
+    if notice.push is not None and web_push.enabled(current_app.config):
+        document.update(push_user=host.id, push_title=notice.push.title[:200],
+                        push_body=web_push.payload(notice.push, notice.language))
+    return document
+
+
 def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
-          now: datetime, after: dict) -> GateEvent | None:
+          now: datetime, after: dict, notice: dict | None = None) -> GateEvent | None:
     """Take the entry or exit (the conditional UPDATE) and, if it was taken, write the gate
     event, the device's last contact and the audit record (visit.entered or visit.exited:
     `after`, with the entries used as the UPDATE left them, plus the event's id) in the
@@ -412,7 +488,10 @@ def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEve
         return event
     event = _event_object(actor, estate, visit, event_type, ctx, now)
     stmt = _TAKE_ENTRY_AND_RECORD if entry else _TAKE_EXIT_AND_RECORD
-    row = db.session.execute(stmt, {
+    extra = {}
+    if entry and notice is not None:  # the host's notices in the same statement
+        stmt, extra = _TAKE_ENTRY_RECORD_AND_NOTIFY, {"n": notice, "n_deadline": now + SWEEP_AFTER}
+    row = db.session.execute(stmt, {**extra,
         **params, "e_guard": event.guard_user_id, "e_type": event.event_type, "e_method": event.method,
         "e_gate": event.gate, "e_device": event.device_id, "e_client": event.client_event_id,
         "c_device": ctx.device_id if ctx.method != GateMethod.OFFLINE else None,
@@ -423,7 +502,9 @@ def _take(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEve
         return None
     for key, value in zip(_RETURNED_KEYS, row, strict=False):
         set_committed_value(visit, key, value)
-    event.id = row[-1]
+    event.id = row[len(_RETURNED_KEYS)]
+    if extra and row[-1]:
+        delivery.note(db.session, sorted(row[-1]))  # handed to the delivery hook after the commit
     make_transient_to_detached(event)
     db.session.add(event)
     return event
@@ -579,11 +660,11 @@ def _host_notice(estate: Estate, visit: Visit, now: datetime) -> None:
 
 
 def _taken(actor: Actor | None, estate: Estate, visit: Visit, event_type: GateEventType, ctx: GateContext,
-           now: datetime, after: dict) -> GateEvent | Decision | None:
+           now: datetime, after: dict, notice: dict | None = None) -> GateEvent | Decision | None:
     """`_take`, where a duplicate client_event_id written meanwhile by another sync (the
     unique constraint refuses the INSERT) answers with that one's decision."""
     try:
-        return _take(actor, estate, visit, event_type, ctx, now, after)
+        return _take(actor, estate, visit, event_type, ctx, now, after, notice)
     except IntegrityError:
         db.session.rollback()
         duplicate = _duplicate(estate, ctx, event_type.value)
@@ -605,15 +686,18 @@ def admit(actor: Actor | None, estate: Estate, visit: Visit, ctx: GateContext, n
     if decision.refusal is not None:
         return deny(actor, estate, decision, ctx, now)
     gate = (ctx.gate or DEFAULT_GATE)[:60]
+    postgresql = _postgresql()  # (the notices ride on the take's statement there)
     event = _taken(actor, estate, visit, GateEventType.ENTRY, ctx, now,
-                   {"entries_used": None, "gate": gate, "method": ctx.method.value})
+                   {"entries_used": None, "gate": gate, "method": ctx.method.value},
+                   _notice_document(estate, visit, now) if postgresql else None)
     if isinstance(event, Decision):
         return event
     if event is None:
         db.session.refresh(visit)
         refusal = entry_refusal(visit, now, estate.timezone) or Refusal.ALREADY_INSIDE
         return deny(actor, estate, Decision(visit, refusal), ctx, now)
-    _host_notice(estate, visit, now)
+    if not postgresql:
+        _host_notice(estate, visit, now)
     return _commit(estate, ctx, "ENTRY") or Decision(visit, event=event)
 
 
