@@ -164,3 +164,29 @@ def test_the_lean_path_admits_exactly_the_passes_the_rules_admit(app):
     wrong = {name: pair for name, pair in verdicts.items() if pair[0] != pair[1]}
     assert not wrong, f"lean (admitted, rules admit): {wrong}"
     assert sum(admitted for admitted, _ in verdicts.values()) >= 10
+
+
+@pytest.mark.real_commits
+def test_a_database_connection_ended_by_the_server_costs_the_guard_nothing(app, estate_pair, make, client):
+    """The lean path keeps a connection per thread and sends no pre-ping; when the server
+    ends it (a restart, or here its backend terminated), the next scan is still answered 200
+    on a fresh connection, not a 500."""
+    with app.app_context():
+        if not lean.available():
+            pytest.skip("the lean path is PostgreSQL's")
+    a = estate_pair.alpha
+    kiosk = kiosk_for(client, a.estate, a.guard)
+    first, second = make.visit(a.estate, a.unit, a.resident), make.visit(a.estate, a.unit, a.resident)
+    assert kiosk.post("/checkin/manual", {"visitor_code": first.visitor_code}).status_code == 200
+    with app.app_context():
+        old = lean._connection()
+        backend = old.info.backend_pid
+        db.session.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        db.session.commit()
+    import time
+
+    time.sleep(0.2)  # the server's FATAL message reaches the socket
+    answer = kiosk.post("/checkin/manual", {"visitor_code": second.visitor_code})
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        assert lean._connection().info.backend_pid != backend

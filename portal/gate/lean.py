@@ -35,6 +35,7 @@ import contextlib
 import enum
 import os
 import re
+import select
 import threading
 import weakref
 from collections.abc import Callable
@@ -212,9 +213,12 @@ _local = threading.local()
 
 def _connection() -> psycopg.Connection:
     """This thread's connection of the lean path to the app's database: in autocommit mode,
-    without a pre-ping (one that died is thrown away on the error: `_attempt`), kept for the
-    thread's life (a gunicorn worker's thread serves request after request). Made on first
-    use, after gunicorn has forked."""
+    kept for the thread's life (a gunicorn worker's thread serves request after request),
+    made on first use (after gunicorn has forked). No pre-ping round trip: an idle
+    connection has nothing to read unless the server ended it (a restart or a terminated
+    backend sends its FATAL message, then closes), so a readable socket is a dead
+    connection, replaced before the scan uses it; a connection that dies otherwise is
+    thrown away on the error (`_attempt`)."""
     engine = db.engine
     dsn = _DSNS.get(engine)
     if dsn is None:
@@ -222,9 +226,22 @@ def _connection() -> psycopg.Connection:
     connections = _local.__dict__.setdefault("connections", {})
     key = (os.getpid(), dsn)
     conn = connections.get(key)
-    if conn is None or conn.closed:
+    if conn is not None and (conn.closed or _ended_by_server(conn)):
+        _discard(conn)
+        conn = None
+    if conn is None:
         conn = connections[key] = psycopg.connect(dsn, autocommit=True)
     return conn
+
+
+def _ended_by_server(conn: psycopg.Connection) -> bool:
+    """Whether the server has spoken to (or hung up on) this idle connection: one poll of
+    its socket, no round trip."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def _discard(dead: psycopg.Connection) -> None:
