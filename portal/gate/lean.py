@@ -238,10 +238,11 @@ def _ended_by_server(conn: psycopg.Connection) -> bool:
     """Whether the server has spoken to (or hung up on) this idle connection: one poll of
     its socket, no round trip."""
     try:
-        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        poller = select.poll()  # (not select.select: no limit on the descriptor's number)
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError, psycopg.Error):
         return True
-    return bool(readable)
 
 
 def _discard(dead: psycopg.Connection) -> None:
