@@ -33,7 +33,6 @@ NOTIFICATION_EVENTS = {
 # "push": to the devices where the user turned notifications on (portal.accounts.push_subscriptions).
 NOTIFICATION_CHANNELS = {"email": _l("Email"), "sms": _l("SMS"), "push": _l("Push")}
 DEFAULT_SMS = frozenset({"visitor_arrived", "walk_in_request"})  # events sent by SMS unless declined
-_DEFAULT_SMS = DEFAULT_SMS
 
 # The part of the portal that sends each event. A preference is offered only for a part
 # that exists: billing and announcements add theirs to LIVE_FEATURES when they land.
@@ -75,7 +74,7 @@ def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
         chosen = stored.get(event) or {}
         prefs[event] = {
             "email": bool(chosen.get("email", True)),
-            "sms": bool(chosen.get("sms", event in _DEFAULT_SMS)),
+            "sms": bool(chosen.get("sms", event in DEFAULT_SMS)),
             "push": bool(chosen.get("push", True)),  # turning a device on is the choice
         }
     return prefs
@@ -84,7 +83,7 @@ def notification_prefs(user: User) -> dict[str, dict[str, bool]]:
 def event_channels(user: User, event: str) -> dict[str, bool]:
     """For the senders: the user's choice of each channel for `event` (defaults filled in)."""
     chosen = (user.notification_prefs or {}).get(event) or {}
-    return {"email": bool(chosen.get("email", True)), "sms": bool(chosen.get("sms", event in _DEFAULT_SMS)),
+    return {"email": bool(chosen.get("email", True)), "sms": bool(chosen.get("sms", event in DEFAULT_SMS)),
             "push": bool(chosen.get("push", True))}
 
 

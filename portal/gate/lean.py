@@ -289,14 +289,12 @@ _VISITORS = (sa.select(sa.func.json_agg(aggregate_order_by(
 _KEYS = {"qr": _VISIT.c.qr_token, "code": _VISIT.c.visitor_code, "id": _VISIT.c.id}
 
 
-def _lookup(kind: str, with_ban: bool) -> sa.Select:
+def _lookup(kind: str) -> sa.Select:
     """The token check of `kiosk_tokens._AUTH_QUERY` joined to the pass with this key in the
-    token's estate (no pass: NULLs), its unit, host, visitors and (for an entry) ban."""
+    token's estate (no pass: NULLs), its unit, host and visitors."""
     columns = [_TOKEN.c.device_id, _TOKEN.c.membership_id, _MEMBER.c.user_id, _ESTATE.c.id, _ESTATE.c.slug,
                _ESTATE.c.name, _ESTATE.c.timezone, _ESTATE.c.default_language, *_PASS_COLUMNS, _UNIT.c.number,
                *_HOST_COLUMNS, _VISITORS]
-    if with_ban:
-        columns.append(visit_ban_column())
     return (
         sa.select(*columns)
         .select_from(_TOKEN)
@@ -316,7 +314,7 @@ def _lookup(kind: str, with_ban: bool) -> sa.Select:
     )
 
 
-_LOOKUPS = {(kind, with_ban): _lookup(kind, with_ban) for kind in _KEYS for with_ban in (False, True)}
+_LOOKUPS = {kind: _lookup(kind) for kind in _KEYS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,14 +324,12 @@ class Found:
     guard_id: int
     estate: EstateRef
     visit: PassRow
-    banned: bool
 
 
-def _find(run: _Run, claims: dict, device_id: str, kind: str, key: str | int, now: datetime, *,
-          with_ban: bool) -> Found | None:
+def _find(run: _Run, claims: dict, device_id: str, kind: str, key: str | int, now: datetime) -> Found | None:
     """The token's guard and estate and the pass, or None: a bad token, another device, no
     such pass (the general path says which)."""
-    row = run(_LOOKUPS[kind, with_ban], {"jti": str(claims.get("jti")), "b_now": now, "key": key, "ban_now": now})
+    row = run(_LOOKUPS[kind], {"jti": str(claims.get("jti")), "b_now": now, "key": key})
     if row is None:
         return None
     token_device, membership_id, guard_id = row[0], row[1], row[2]
@@ -348,7 +344,7 @@ def _find(run: _Run, claims: dict, device_id: str, kind: str, key: str | int, no
     visitors = [tuple(v) for v in row[26] or ()]
     visit = PassRow(visit_id, status, pass_type, valid_from, valid_until, weekdays, daily_start, daily_end,
                     max_entries, entries_used, people_inside, unit_number, host, visitors)
-    return Found(guard_id, estate, visit, banned=with_ban and row[27] is not None)
+    return Found(guard_id, estate, visit)
 
 
 # --- 2. the take and everything it writes, one statement ---------------------------------------
@@ -395,7 +391,7 @@ def _found(kind: str) -> sa.CTE:
         "language": sa.func.coalesce(sa.func.nullif(_HOST.c.preferred_language, ""), _ESTATE.c.default_language),
         "local_time": sa.func.to_char(local, "HH24:MI"), "local": local,
     }
-    lookup = _lookup(kind, with_ban=False)
+    lookup = _lookup(kind)
     return lookup.with_only_columns(*(column.label(name) for name, column in columns.items())).cte("found")
 
 
@@ -587,7 +583,7 @@ def leave(claims: dict, kind: str, key: str | int, ctx: GateContext, now: dateti
     its visitors are inside; None (nothing written) for anything else."""
 
     def work(run: _Run) -> Taken | None:
-        found = _find(run, claims, ctx.device_id or "", kind, key, now, with_ban=False)
+        found = _find(run, claims, ctx.device_id or "", kind, key, now)
         if found is None or exit_refusal(found.visit) is not None:
             return None
         row = _record(run, _EXIT, found, GateEventType.EXIT, ctx, now, {})

@@ -126,11 +126,14 @@ def _checkin(field: str, max_len: int, method: GateMethod):
     return _enter(body, method, code=value)
 
 
+def _checkout_keys(body: Body) -> tuple[int | None, str | None, str | None]:
+    """A checkout's pass: visit_id, qr_token or visitor_code (exactly one is sent)."""
+    return body.integer("visit_id"), body.text("qr_token", max_len=200), body.text("visitor_code", max_len=40)
+
+
 def _checkout():
     body = Body()
-    visit_id = body.integer("visit_id")
-    qr_token = body.text("qr_token", max_len=200)
-    code = body.text("visitor_code", max_len=40)
+    visit_id, qr_token, code = _checkout_keys(body)
     body.device_id()
     body.gate()
     body.offline_event_id()
@@ -224,9 +227,7 @@ def _lean_checkout():
     if ready is None:
         return None
     body, claims = ready
-    visit_id = body.integer("visit_id")
-    qr_token = body.text("qr_token", max_len=200)
-    code = body.text("visitor_code", max_len=40)
+    visit_id, qr_token, code = _checkout_keys(body)
     if body.errors or sum(x is not None for x in (visit_id, qr_token, code)) != 1:
         return None
     if visit_id is not None:
