@@ -99,7 +99,13 @@ class KioskAuth:
 
 
 def _key() -> bytes:
-    secret = current_app.config["SECRET_KEY"]
+    """The tokens' signing key, derived from the app's SECRET_KEY (once per secret: every
+    kiosk request needs it)."""
+    return _derived_key(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str | bytes) -> bytes:
     secret = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(secret, b"gatehouse kiosk jwt v1", hashlib.sha256).digest()
 
