@@ -76,3 +76,90 @@ def _encode(image: Image.Image, kind: str) -> CleanImage:
     out = io.BytesIO()
     image.save(out, kind, **{key: value for key, value in options.items() if value is not None})
     return CleanImage(out.getvalue(), IMAGE_TYPES[kind], image.width, image.height)
+
+
+# --- what clean_image would leave behind ---------------------------------------------------------
+
+# The parts of a file clean_image writes (or that say nothing but how to show the pixels);
+# anything else in a stored file is metadata it would drop.
+_JPEG_KEPT = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}  # APP0, APP2, APP14
+_PNG_KEPT = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"iCCP", b"sRGB", b"gAMA", b"cHRM", b"sBIT", b"pHYs"}
+_WEBP_KEPT = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ICCP"}
+
+
+def carries_metadata(data: bytes) -> bool:
+    """Whether a stored JPEG, PNG or WebP holds anything clean_image would leave out: EXIF
+    (a phone's GPS position, its orientation), XMP, comments, text chunks, a JPEG's extra
+    frames or data after its end. Read from the file's structure, without decoding pixels,
+    so a clean file is left as it is (a JPEG encoded again loses a little each time). True
+    for a file whose structure it cannot follow (clean_image decides about those)."""
+    try:
+        if data.startswith(b"\xff\xd8"):
+            return _jpeg_metadata(data)
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return _png_metadata(data)
+        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            return _webp_metadata(data)
+    except (IndexError, ValueError):
+        pass
+    return True
+
+
+def _jpeg_metadata(data: bytes) -> bool:
+    pos = 2
+    while True:
+        if data[pos] != 0xFF:
+            raise ValueError("no marker")
+        while data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:  # end of image: anything after it (an MPO's second frame, a maker's trailer)
+            return bool(data[pos:].strip(b"\x00\r\n "))
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # restart markers, TEM: no length
+            continue
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        if length < 2 or pos + length > len(data):
+            raise ValueError("bad segment")
+        segment = data[pos + 2:pos + length]
+        if marker == 0xFE:  # a comment
+            return True
+        if 0xE0 <= marker <= 0xEF and not (marker in _JPEG_KEPT and segment.startswith(_JPEG_KEPT[marker])):
+            return True  # EXIF, XMP, an MPO's index, Photoshop's IPTC, a JFIF thumbnail…
+        pos += length
+        if marker == 0xDA:  # a scan: its coded data runs to the next marker that is not a stuffed 0xFF or a restart
+            while True:
+                pos = data.index(b"\xff", pos)
+                following = data[pos + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                    pos += 1
+                    continue
+                break
+
+
+def _png_metadata(data: bytes) -> bool:
+    pos = 8
+    while True:
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if len(kind) < 4:
+            raise ValueError("cut short")
+        if kind not in _PNG_KEPT:
+            return True
+        pos += 12 + length
+        if kind == b"IEND":
+            return bool(data[pos:])
+
+
+def _webp_metadata(data: bytes) -> bool:
+    end = 8 + int.from_bytes(data[4:8], "little")
+    pos = 12
+    while pos < min(end, len(data)):
+        kind = data[pos:pos + 4]
+        length = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if len(kind) < 4 or pos + 8 + length > len(data):
+            raise ValueError("cut short")
+        if kind not in _WEBP_KEPT:
+            return True
+        pos += 8 + length + (length & 1)
+    return bool(data[end:])
