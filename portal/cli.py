@@ -103,6 +103,14 @@ def register_cli(app: Flask) -> None:
         """Delete the CSV import previews nobody confirmed before they expired."""
         _purge_import_previews()
 
+    @app.cli.command("clean-uploads")
+    @click.option("--dry-run", is_flag=True, help="Change nothing; say what would be cleaned.")
+    def clean_uploads_command(dry_run: bool):
+        """Remove the metadata (a phone's GPS position, camera serial, time) from the images kept
+        before uploads were cleaned: amenity photos, payment proofs, incident photos, logos. Once
+        after upgrading; safe to run again."""
+        _clean_uploads(dry_run)
+
     @app.cli.command("fake-flutterwave")
     @click.option("--webhook-url", default=None,
                   help="Where to POST charge.completed (default: PUBLIC_BASE_URL or http://127.0.0.1:5000, "
@@ -170,3 +178,34 @@ def _send_reminders() -> None:
     from portal.billing.reminders import send_reminders
 
     click.echo(f"Invoices reminded: {send_reminders(any_hour=True)}")
+
+
+PROGRESS_EVERY = 100  # images
+
+
+def _clean_uploads(dry_run: bool) -> None:
+    from portal.uploads import Item, Outcome, clean_stored_images
+
+    seen = 0
+    notes = {Outcome.MISSING: "missing (its row has no bytes): nothing to clean",
+             Outcome.UNREADABLE: "not a readable image: left as it is"}
+
+    def progress(item: Item, outcome: Outcome) -> None:
+        nonlocal seen
+        seen += 1
+        if outcome in notes:
+            click.echo(f"  {item}: {notes[outcome]}")
+        elif dry_run and outcome is Outcome.CLEANED:
+            click.echo(f"  {item}: carries metadata, would be cleaned")
+        if seen % PROGRESS_EVERY == 0:
+            click.echo(f"{seen} images checked…")
+
+    click.echo("Dry run: nothing will be changed." if dry_run else "Cleaning the stored images…")
+    report = clean_stored_images(dry_run=dry_run, progress=progress)
+    counts = report.counts
+    skipped = counts[Outcome.NOT_AN_IMAGE] + counts[Outcome.UNREADABLE]
+    click.echo(f"{report.total} images checked. "
+               f"{'Would clean' if dry_run else 'Cleaned'}: {counts[Outcome.CLEANED]}; "
+               f"already clean: {counts[Outcome.ALREADY_CLEAN]}; "
+               f"skipped: {skipped} ({counts[Outcome.NOT_AN_IMAGE]} PDF, {counts[Outcome.UNREADABLE]} unreadable); "
+               f"missing: {counts[Outcome.MISSING]}.")

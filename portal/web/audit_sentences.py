@@ -213,6 +213,9 @@ SENTENCES: dict[str, tuple] = {
     "push.unsubscribed": (_l("%(actor)s turned off notifications on a device"), _none),
     "push.device_removed": (_l("%(actor)s removed a device from their notifications"), _none),
     "push.subscription_dropped": (_l("A device that no longer takes notifications was removed"), _none),
+    # operators' commands
+    "uploads.metadata_removed": (_l("The metadata (such as a phone's GPS position) was removed from %(count)s "
+                                    "images kept before uploads were cleaned"), _count),
 }
 
 # The short name of each action, for the filter (a sentence without its people).
@@ -282,6 +285,7 @@ ACTION_NAMES: dict[str, object] = {
     "message.resent": _l("Message sent again"), "push.subscribed": _l("Notifications turned on"),
     "push.subscription_renewed": _l("Notifications renewed"), "push.unsubscribed": _l("Notifications turned off"),
     "push.device_removed": _l("Device removed"), "push.subscription_dropped": _l("Device dropped"),
+    "uploads.metadata_removed": _l("Stored images cleaned"),
 }
 
 # What the raw record's keys mean (the others are shown as recorded).
