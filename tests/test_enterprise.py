@@ -42,7 +42,7 @@ def _approval(dbs, estate, unit, n, **kw):
 
 def _row(html: str, slug: str) -> list[str]:
     row = re.search(rf"<tr id=\"estate-\d+\">(?:(?!</tr>).)*/e/{slug}/(?:(?!</tr>).)*</tr>", html, re.S).group(0)
-    return re.findall(r'<td class="num">([^<]+)</td>', row)
+    return re.findall(r'<td class="num"[^>]*>([^<]+)</td>', row)
 
 
 def test_estates_are_listed_with_units_residents_and_pending_approvals(client, boss, make, dbs):
