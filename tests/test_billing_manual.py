@@ -275,6 +275,32 @@ def test_a_reported_transfer_waits_then_is_confirmed_once(client, admin, billed,
     assert "Nothing to confirm." in client.get("/e/alpha/admin/billing/payments/to-confirm").get_data(as_text=True)
 
 
+def test_the_bills_list_says_which_bill_waits_for_a_reported_transfer(client, admin, billed, app, login, dbs,
+                                                                      count_queries):
+    nov, dec = billed[("A1", 11)], billed[("A1", 12)]
+    resident = _resident(app, login)
+    waiting = "Transfer reported: waiting for the estate office to confirm it."
+    resident.get("/e/alpha/home/bills/")
+    with count_queries() as none_waiting:
+        listing = resident.get("/e/alpha/home/bills/").get_data(as_text=True)
+    assert waiting not in listing
+    _report(resident, dec.id)
+    listing = resident.get("/e/alpha/home/bills/").get_data(as_text=True)
+    assert f'id="awaiting-{dec.id}"' in listing and f'id="awaiting-{nov.id}"' not in listing
+    assert listing.count(waiting) == 1
+    _report(resident, nov.id, {"reference": "TRF-900001"})
+    with count_queries() as two_waiting:
+        listing = resident.get("/e/alpha/home/bills/").get_data(as_text=True)
+    assert listing.count(waiting) == 2 and two_waiting.count == none_waiting.count
+    block = resident.get("/e/alpha/home/bills/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert block.count(waiting) == 2 and "<html" not in block  # the list's HTMX block says it too
+    with dbs() as s:
+        first = s.scalar(sa.select(Payment.id).where(Payment.reported_invoice_id == dec.id))
+    client.post(f"/e/alpha/admin/billing/payments/{first}/confirm")  # answered: no longer waiting
+    listing = resident.get("/e/alpha/home/bills/").get_data(as_text=True)
+    assert f'id="awaiting-{dec.id}"' not in listing and f'id="awaiting-{nov.id}"' in listing
+
+
 def test_a_rejected_transfer_leaves_the_bills_alone_and_frees_its_reference(client, admin, billed, app, login, dbs):
     dec = billed[("A1", 12)]
     resident = _resident(app, login)
@@ -392,6 +418,8 @@ def test_a_spanish_resident_reports_and_hears_back_in_spanish(client, make, logi
                    tz="America/Guatemala").status_code == 303
     bill = resident.get(f"/e/flores/home/bills/{invoice.id}").get_data(as_text=True)
     assert "Esperando que la administración la confirme." in bill
+    listing = resident.get("/e/flores/home/bills/").get_data(as_text=True)
+    assert f'id="awaiting-{invoice.id}"' in listing and "Transferencia reportada: esperando" in listing
     login("admin@flores.test")
     payment = _payment(dbs)
     refused = client.post(f"/e/flores/admin/billing/payments/{payment.id}/reject", data={"reason": ""})

@@ -311,6 +311,17 @@ def reports_for_invoice(user: User, estate: Estate, invoice: Invoice) -> list[tu
     return [(payment, proof is not None and payment.payer_user_id == user.id) for payment, proof in rows]
 
 
+def awaiting_confirmation(estate: Estate, invoice_ids: list[int]) -> set[int]:
+    """Which of these invoices have a reported transfer the estate office has not answered
+    yet (the bills list says so on their cards) — one query."""
+    if not invoice_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(Payment.reported_invoice_id).distinct()
+        .where(Payment.estate_id == estate.id, Payment.reported_invoice_id.in_(invoice_ids),
+               Payment.status == PaymentStatus.PENDING)))
+
+
 # --- an admin decides ----------------------------------------------------------------------------------
 
 

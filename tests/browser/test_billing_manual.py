@@ -130,6 +130,13 @@ def test_a_spanish_resident_reports_a_transfer_and_the_admin_rejects_it(new_page
     until_new_page(page, page.locator("#send-transfer").click)
     expect(page.locator(".report-state")).to_have_text("Esperando que la administración la confirme.")
     _shot(page, "manual_payment_waiting_es_phone.png")
+    bill_url = page.url
+    until_new_page(page, lambda: page.goto("/e/lasflores/home/bills/"))  # the list says which bill waits
+    expect(page.locator(".bill-card .report-state").first).to_have_text(
+        "Transferencia reportada: esperando que la administración la confirme.")
+    assert_no_horizontal_scroll(page)
+    _shot(page, "manual_payment_waiting_list_es_phone.png")
+    until_new_page(page, lambda: page.goto(bill_url))
 
     admin = new_page("phone", locale="es")
     admin.on("dialog", lambda dialog: dialog.accept())

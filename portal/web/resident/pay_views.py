@@ -48,9 +48,17 @@ def _pay_page(form: PayForm, invoice_ids: list[int], status: int = 422):
     """The form again, with its messages: the bill's page (one bill) or the bills list."""
     if len(invoice_ids) == 1:
         return bill_page(invoice_ids[0], form, block="pay_form"), status
+    return bills_block(form, page=1), status
+
+
+def bills_block(form: PayForm, page: int) -> str:
+    """The bills list (its list block for HTMX): owed first, a reported transfer's wait said
+    on its bill's card."""
     count, balance = invoices.owed_by_resident(current_user, g.estate)
-    return render("resident/bills.html", block="bill_list", bills=invoices.list_for_resident(
-        current_user, g.estate, page=1), owed_count=count, owed_minor=balance, form=form), status
+    bills = invoices.list_for_resident(current_user, g.estate, page=page)
+    awaiting = manual.awaiting_confirmation(g.estate, [invoice.id for invoice in bills.items])
+    return render("resident/bills.html", block="bill_list", bills=bills, awaiting=awaiting, owed_count=count,
+                  owed_minor=balance, form=form)
 
 
 @bp.post("/bills/pay")
