@@ -326,7 +326,6 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")  # bank ref, cheque no.
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
-    proof_path: Mapped[str | None] = mapped_column(sa.String(255))  # unused: a proof is a PaymentProof row
     # Online payments: the invoices the payer chose (paid first, in this order), what the
     # provider said when it was verified (its JSON, Decimals as strings), and why a checkout
     # failed ("cancelled", "failed", "amount", "currency", "gateway"…).
