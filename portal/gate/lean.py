@@ -60,8 +60,6 @@ from portal.models import (
     GateEventType,
     KioskToken,
     Membership,
-    Notification,
-    OutboxMessage,
     PassType,
     PushSubscription,
     Role,
@@ -361,15 +359,7 @@ def _find(run: _Run, claims: dict, device_id: str, kind: str, key: str | int, no
     return Found(guard_id, estate, visit)
 
 
-# --- 2. the take and everything it writes, one statement ---------------------------------------
-
-_BOX = OutboxMessage.__table__
-_NOTE = Notification.__table__
-_BOX_COLUMNS = ("channel", "recipient", "subject", "body", "estate_id", "language", "reason", "created_at",
-                "next_attempt_at")
-
-
-_EXIT = service._TAKE_EXIT_AND_RECORD
+_BOX, _NOTE, _BOX_COLUMNS = service._BOX, service._BELL, service._BOX_COLUMNS  # the outbox rows, the bell
 
 
 # --- an entry in one statement ------------------------------------------------------------------
@@ -510,23 +500,22 @@ def _one_statement(kind: str, texts: dict[str, tuple[str, str, str]], sms_defaul
 # --- an exit: the lookup, then the take and its records -------------------------------------
 
 
-def _record(run: _Run, take: sa.Select, found: Found, event_type: GateEventType, ctx: GateContext,
-            now: datetime, extra: dict) -> tuple | None:
-    entry = event_type == GateEventType.ENTRY
-    return run(take, writes=True, params={
+def _exit(run: _Run, found: Found, ctx: GateContext, now: datetime) -> Taken | None:
+    """The conditional UPDATE of the exit and its records (`service._TAKE_EXIT_AND_RECORD`)."""
+    gate = (ctx.gate or service.DEFAULT_GATE)[:60]
+    row = run(service._TAKE_EXIT_AND_RECORD, writes=True, params={
         "b_visit_id": found.visit.id, "b_estate_id": found.estate.id, "b_now": now,
-        "e_guard": found.guard_id, "e_type": event_type.value, "e_method": ctx.method.value,
-        "e_gate": (ctx.gate or service.DEFAULT_GATE)[:60], "e_device": (ctx.device_id or None) and ctx.device_id[:100],
+        "e_guard": found.guard_id, "e_type": GateEventType.EXIT.value, "e_method": ctx.method.value,
+        "e_gate": gate, "e_device": (ctx.device_id or None) and ctx.device_id[:100],
         "e_client": None, "c_device": ctx.device_id,
-        "a_action": "visit.entered" if entry else "visit.exited", "a_target": Visit.__name__,
-        "a_ip": audit.client_address.get(), "a_created": utcnow(), **extra,
+        "a_action": "visit.exited", "a_target": Visit.__name__,
+        "a_ip": audit.client_address.get(), "a_created": utcnow(),
     })
-
-
-def _taken(found: Found, row: tuple, ctx: GateContext, now: datetime, action: str) -> Taken:
+    if row is None:  # another gate was first
+        return None
     visit = found.visit
     visit.status, visit.entries_used, visit.max_entries, visit.people_inside = row[0], row[1], row[2], row[3]
-    return Taken(visit, row[4], now, (ctx.gate or service.DEFAULT_GATE)[:60], ctx.method.value, action)
+    return Taken(visit, row[4], now, gate, ctx.method.value, "EXIT")
 
 
 _ONE: dict[tuple[str, tuple], sa.Select] = {}
@@ -600,10 +589,9 @@ def leave(claims: dict, kind: str, key: str | int, ctx: GateContext, now: dateti
         found = _find(run, claims, ctx.device_id or "", kind, key, now)
         if found is None or exit_refusal(found.visit) is not None:
             return None
-        row = _record(run, _EXIT, found, GateEventType.EXIT, ctx, now, {})
-        if row is None:
-            return None
-        run.commit([])
-        return _taken(found, row, ctx, now, "EXIT")
+        taken = _exit(run, found, ctx, now)
+        if taken is not None:
+            run.commit([])
+        return taken
 
     return _attempt(work)
